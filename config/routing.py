@@ -1,0 +1,3 @@
+"""WebSocket routes, added by the apps that own the consumers."""
+
+websocket_urlpatterns: list = []

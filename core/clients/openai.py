@@ -1,0 +1,31 @@
+"""OpenAI over its real HTTP API. Used by the bot and by FAQ retrieval; knows nothing of models."""
+
+from django.conf import settings
+
+from core.clients.http import ExternalServiceError, ExternalServiceRejected, JsonHttpClient
+from core.integrations import IntegrationCheck
+
+
+class OpenAIClient(JsonHttpClient):
+    def __init__(self, api_key: str, *, base_url: str | None = None, timeout: float | None = None):
+        super().__init__(
+            base_url or settings.OPENAI_API_URL,
+            timeout=timeout,
+            headers={"Authorization": f"Bearer {api_key}"},
+        )
+
+    def list_models(self) -> list[str]:
+        body = self.request("GET", "/v1/models").json()
+        return [model["id"] for model in body.get("data", [])]
+
+
+def check_openai(company) -> IntegrationCheck:
+    if not company.openai_api_key:
+        return IntegrationCheck("openai", configured=False, ok=False, message="No OpenAI API key is set.")
+    try:
+        models = OpenAIClient(company.openai_api_key).list_models()
+    except ExternalServiceRejected as exc:
+        return IntegrationCheck("openai", configured=True, ok=False, message=f"Rejected: {exc}")
+    except (ExternalServiceError, ValueError) as exc:
+        return IntegrationCheck("openai", configured=True, ok=False, message=f"Unreachable: {exc}")
+    return IntegrationCheck("openai", configured=True, ok=True, message=f"Key accepted; {len(models)} models.")
