@@ -71,6 +71,9 @@ INSTALLED_APPS = [
     "accounts",
     "companies",
     "properties",
+    "conversations",
+    "faqs",
+    "tours",
 ]
 
 MIDDLEWARE = [

@@ -6,6 +6,9 @@ Every tenant-scoped model says where its company and (optionally) its property a
         tenant_company_path = "company"
         tenant_property_path = "id"
 
+A model whose link to properties is not one path (a prospect is seen through their conversations)
+defines `tenant_limit_to_properties(queryset, property_ids)` as a classmethod instead.
+
 `scope_queryset` filters any queryset of such a model down to what an `Access` may read, and the
 `TenantScopedViewSet` base applies it to every request, so a view cannot forget the scope.
 Objects of another company are simply absent: they answer 404, like objects that do not exist.
@@ -90,9 +93,15 @@ def scope_queryset(queryset: QuerySet, access: Access) -> QuerySet:
     if access.company_id is None:
         return queryset.none()
     queryset = queryset.filter(**{company_path: access.company_id})
+    if access.is_company_admin:
+        return queryset
+    property_ids = list(access.property_levels)
+    narrow = getattr(model, "tenant_limit_to_properties", None)
+    if narrow is not None:
+        return narrow(queryset, property_ids)
     property_path = getattr(model, "tenant_property_path", None)
-    if property_path and not access.is_company_admin:
-        queryset = queryset.filter(**{f"{property_path}__in": list(access.property_levels)})
+    if property_path:
+        queryset = queryset.filter(**{f"{property_path}__in": property_ids})
     return queryset
 
 

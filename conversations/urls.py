@@ -1,0 +1,3 @@
+"""Routes of the conversations app (filled in by its issue)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Routes of the faqs app (filled in by its issue)."""
+
+urlpatterns: list = []
