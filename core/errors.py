@@ -82,3 +82,15 @@ class InvalidStatusTransition(DomainError):
             f"Cannot move from '{current}' to '{target}'.",
             details={"current": current, "requested": target, "allowed": sorted(allowed)},
         )
+
+
+class TourUnavailable(DomainError):
+    status = 409
+    code = ErrorCode.TOUR_UNAVAILABLE
+    message = "This tour time is no longer available."
+
+
+class ConflictResolutionRequired(DomainError):
+    status = 409
+    code = ErrorCode.CONFLICT_RESOLUTION_REQUIRED
+    message = "The record changed on both sides; resolve the conflict first."
