@@ -37,13 +37,15 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
-# The embedded default is for a first run on a laptop; production must bring its own secrets.
 EMBEDDED_DEFAULT = env("DATABASE_URL") is None
+# DEPLOYMENT=production (set by the Dockerfile) makes the secrets mandatory; development and test
+# runs get a fixed, clearly insecure key.
+PRODUCTION = env("DEPLOYMENT", "development") == "production"
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 if SECRET_KEY is None:
-    if not (DEBUG or EMBEDDED_DEFAULT):
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DATABASE_URL is set.")
-    SECRET_KEY = "insecure-embedded-default-key-change-me-0123456789abcdef"
+    if PRODUCTION:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production.")
+    SECRET_KEY = "insecure-development-key-change-me-0123456789abcdef"
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
