@@ -29,8 +29,21 @@ def _own_key_space():
     layers = copy.deepcopy(settings.CHANNEL_LAYERS)
     if "CONFIG" in layers["default"]:
         layers["default"]["CONFIG"]["prefix"] = prefix
-    with override_settings(CACHES=caches, CHANNEL_LAYERS=layers):
+    # Real password hashing costs ~0.3 s per user; the tests create many.
+    fast_hashers = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    with override_settings(CACHES=caches, CHANNEL_LAYERS=layers, PASSWORD_HASHERS=fast_hashers):
         yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _eager_celery():
+    """Tasks run inside the test that enqueues them, whatever broker the environment names."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,7 @@
 import re
 import time
 
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 _RATE = re.compile(r"^(\d+)/(\d*)([smhd])$")
@@ -34,6 +35,10 @@ class ApiRateThrottle(SimpleRateThrottle):
     def __init__(self):
         # The rate depends on the view, so it is read in allow_request rather than here.
         self.timer = time.time
+
+    def get_rate(self):
+        # Read at request time (SimpleRateThrottle freezes the rates at import).
+        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
 
     def parse_rate(self, rate):
         if rate is None:
