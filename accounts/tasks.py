@@ -2,9 +2,7 @@ from celery import shared_task
 from django.core.mail import send_mail
 
 
-@shared_task(
-    autoretry_for=(OSError,), retry_backoff=True, max_retries=5, soft_time_limit=30, time_limit=45, queue="emails"
-)
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5, soft_time_limit=30, time_limit=45)
 def send_password_link(user_id: str, purpose: str) -> None:
     from accounts.models import User
     from accounts.services import password_link_build

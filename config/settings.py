@@ -189,6 +189,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# Slow integrations get their own queues so a backlog in one does not delay the others; a worker
+# consumes them with `-Q celery,emails,resman`.
+CELERY_TASK_ROUTES = {
+    "accounts.tasks.*": {"queue": "emails"},
+}
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

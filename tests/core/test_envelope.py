@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 from rest_framework_simplejwt.tokens import AccessToken
@@ -157,7 +158,7 @@ def test_garbage_token_is_invalid_token(db, api_client):
 
 def test_expired_token_is_token_expired(tenants, api_client):
     token = AccessToken.for_user(tenants.admin_a.user)
-    token.set_exp(lifetime=-__import__("datetime").timedelta(seconds=1))
+    token.set_exp(lifetime=-timedelta(seconds=1))
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert_error(api_client.get("/api/properties"), 401, "TOKEN_EXPIRED")
 
