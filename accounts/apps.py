@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Staff accounts"
+
+    def ready(self):
+        from accounts import schema  # noqa: F401  (registers the OpenAPI auth extension)

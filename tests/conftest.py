@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import override_settings
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken
 
 from properties.models import AccessLevel, StaffRole
 from tests.factories import (
@@ -63,7 +63,7 @@ def api_client():
 def client_for(user) -> APIClient:
     """An API client signed in as `user` with a real access token."""
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
     return client
 
 
