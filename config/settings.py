@@ -308,7 +308,9 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env("STATIC_ROOT", str(BASE_DIR / "staticfiles"))
-# WhiteNoise serves the admin's, the API docs' and the widget's static files from the app server.
+# WhiteNoise serves the admin's, the API docs' and the widget's static files from the app server
+# (from the apps' folders too, so the embedded default works without collectstatic).
+WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

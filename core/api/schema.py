@@ -14,9 +14,9 @@ def envelope_schema(data_schema: dict, *, paginated: bool = False) -> dict:
         "type": "object",
         "required": ["success", "data", "meta"],
         "properties": {
-            "success": {"type": "boolean", "enum": [True]},
+            "success": {"type": "boolean", "description": "Always true here."},
             "data": data_schema,
-            "error": {"type": "object", "nullable": True, "enum": [None]},
+            "error": {"type": "object", "nullable": True, "description": "Always null here."},
             "meta": PAGINATED_META_REF if paginated else META_REF,
         },
     }
@@ -26,6 +26,8 @@ class EnvelopeAutoSchema(AutoSchema):
     def _get_response_for_code(self, serializer, status_code, media_types=None, direction="response"):
         response = super()._get_response_for_code(serializer, status_code, media_types, direction)
         if not ("200" <= str(status_code) < "300"):
+            for media in response.get("content", {}).values():
+                media["schema"] = _error_envelope_with_data(media.get("schema", {}))
             return response
         if "content" not in response:
             response["content"] = {
@@ -37,6 +39,19 @@ class EnvelopeAutoSchema(AutoSchema):
             if not _is_envelope(schema):
                 media["schema"] = envelope_schema(schema)
         return response
+
+
+def _error_envelope_with_data(data_schema: dict) -> dict:
+    return {
+        "type": "object",
+        "required": ["success", "error", "meta"],
+        "properties": {
+            "success": {"type": "boolean", "description": "Always false here."},
+            "data": data_schema,
+            "error": {"$ref": "#/components/schemas/ApiError"},
+            "meta": META_REF,
+        },
+    }
 
 
 def _is_envelope(schema: dict) -> bool:
@@ -85,8 +100,8 @@ _COMPONENTS = {
         "type": "object",
         "required": ["success", "error", "meta"],
         "properties": {
-            "success": {"type": "boolean", "enum": [False]},
-            "data": {"nullable": True, "enum": [None]},
+            "success": {"type": "boolean", "description": "Always false here."},
+            "data": {"nullable": True, "description": "Null, or context such as a health report."},
             "error": {"$ref": "#/components/schemas/ApiError"},
             "meta": {"$ref": "#/components/schemas/ResponseMeta"},
         },
@@ -95,6 +110,7 @@ _COMPONENTS = {
 
 _ERROR_DESCRIPTIONS = {
     "400": "VALIDATION_ERROR, MISSING_REQUIRED_FIELD or INVALID_FORMAT",
+    "409": "DUPLICATE_RECORD, INVALID_STATUS_TRANSITION, TOUR_UNAVAILABLE or CONFLICT_RESOLUTION_REQUIRED",
     "401": "UNAUTHORIZED, INVALID_TOKEN or TOKEN_EXPIRED",
     "403": "FORBIDDEN or INSUFFICIENT_PERMISSIONS",
     "404": "RECORD_NOT_FOUND",
@@ -104,8 +120,10 @@ _ERROR_DESCRIPTIONS = {
 
 
 def add_error_responses(result, generator, request, public):
-    """Postprocessing hook: the envelope components, and the error responses every route can give."""
+    """Postprocessing hook: the envelope components, the error responses every route can give, and
+    paths written as the spec writes them (the routers accept a trailing slash but do not need it)."""
     result.setdefault("components", {}).setdefault("schemas", {}).update(_COMPONENTS)
+    result["paths"] = {path.rstrip("/") or "/": item for path, item in result.get("paths", {}).items()}
     for path_item in result.get("paths", {}).values():
         for method, operation in path_item.items():
             if method not in {"get", "post", "put", "patch", "delete"}:
@@ -115,7 +133,9 @@ def add_error_responses(result, generator, request, public):
             for status, description in _ERROR_DESCRIPTIONS.items():
                 if status in ("401", "403") and public_route:
                     continue
-                if status == "400" and method == "get" and "parameters" not in operation:
+                if status in ("400", "409") and method == "get" and not operation.get("parameters"):
+                    continue
+                if status == "409" and method == "get":
                     continue
                 responses.setdefault(
                     status,
