@@ -10,7 +10,8 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from core.errors import DomainError, ErrorCode
 
-_REVOKED_KEY = "jwt:revoked:{}"
+# Access tokens revoked at sign-out, until they expire (read by accounts.selectors).
+REVOKED_KEY = "jwt:revoked:{}"
 
 
 class InvalidTokenError(DomainError):
@@ -73,11 +74,7 @@ def revoke_access_token(token: AccessToken) -> None:
     """Kept in the cache until the token would have expired anyway."""
     remaining = int(token["exp"] - datetime.now(UTC).timestamp())
     if remaining > 0:
-        cache.set(_REVOKED_KEY.format(token["jti"]), 1, remaining + 1)
-
-
-def access_token_is_revoked(token: AccessToken) -> bool:
-    return cache.get(_REVOKED_KEY.format(token["jti"])) is not None
+        cache.set(REVOKED_KEY.format(token["jti"]), 1, remaining + 1)
 
 
 def issued_after_cutoff(token, user) -> bool:

@@ -23,6 +23,7 @@ def company_delete(*, company: Company) -> None:
     from accounts.models import User
     from accounts.tokens import blacklist_all_refresh_tokens
     from properties.models import Property
+    from properties.signals import forget_staff
 
     now = timezone.now()
     Property.objects.filter(company=company).update(deleted_at=now)
@@ -30,6 +31,7 @@ def company_delete(*, company: Company) -> None:
     User.objects.filter(pk__in=[user.pk for user in staff]).update(is_active=False, tokens_valid_after=now)
     for user in staff:
         blacklist_all_refresh_tokens(user)
+        forget_staff(user_id=user.pk)
     company.deleted_at = now
     company.save(update_fields=["deleted_at", "updated_at"])
 
