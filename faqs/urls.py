@@ -1,3 +1,7 @@
-"""Routes of the faqs app (filled in by its issue)."""
+from core.api.routers import ApiRouter
+from faqs import views
 
-urlpatterns: list = []
+router = ApiRouter()
+router.register("faqs", views.FaqViewSet, basename="faq")
+router.register("tasks", views.TaskViewSet, basename="task")
+urlpatterns = router.urls
