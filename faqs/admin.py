@@ -49,7 +49,11 @@ class FaqAdmin(TenantScopedAdmin):
     def save_model(self, request, obj, form, change):
         # Through the services, so the vectors follow the texts.
         if change:
-            fields = {name: form.cleaned_data[name] for name in form.changed_data if name in ("question", "answer", "category", "property", "review_note", "assigned_to")}
+            fields = {
+                name: form.cleaned_data[name]
+                for name in form.changed_data
+                if name in ("question", "answer", "category", "property", "review_note", "assigned_to")
+            }
             services.faq_update(faq=obj, **fields)
         else:
             created = services.faq_create(

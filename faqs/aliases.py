@@ -28,7 +28,17 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "internet": ("wifi", "wi fi", "broadband", "fiber", "cable"),
     "packages": ("package", "parcel", "parcels", "delivery", "deliveries", "amazon"),
     "smoking": ("smoke", "vape", "vaping", "cigarette", "cigarettes"),
-    "move-in specials": ("special", "specials", "deal", "deals", "promotion", "promo", "discount", "discounts", "concession"),
+    "move-in specials": (
+        "special",
+        "specials",
+        "deal",
+        "deals",
+        "promotion",
+        "promo",
+        "discount",
+        "discounts",
+        "concession",
+    ),
     "maintenance request": ("maintenance", "repair", "repairs", "fix", "fixed", "broken", "leak", "leaking"),
     "tour": ("tours", "showing", "showings", "see the apartment", "look at"),
     "renters insurance": ("insurance", "tenant policy", "liability coverage"),
@@ -46,11 +56,10 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "security deposit": ("deposit", "put down", "down payment"),
 }
 
-STOPWORDS = frozenset(
-    """a about an and any are as at be can could did do does for from get go have how i if in is it its
-    me my of on or our so than that the their them there these they this to up us was we what when
-    where which who will with would you your yours im id ive""".split()
-)
+_STOPWORD_TEXT = """a about an and any are as at be can could did do does for from get go have how i if in is it its me
+    my of on or our so than that the their them there these they this to up us was we what when where
+    which who will with would you your yours im id ive"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 _WORD = re.compile(r"[a-z0-9]+")
 _JOINED = re.compile(r"(?<=[a-z])[-'](?=[a-z])")

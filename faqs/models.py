@@ -87,9 +87,7 @@ class FaqConversation(TimeStampedModel):
     """A conversation that asked a pending question and waits for its answer."""
 
     faq = models.ForeignKey(Faq, on_delete=models.CASCADE, related_name="conversation_links")
-    conversation = models.ForeignKey(
-        "conversations.Conversation", on_delete=models.CASCADE, related_name="faq_links"
-    )
+    conversation = models.ForeignKey("conversations.Conversation", on_delete=models.CASCADE, related_name="faq_links")
     asked_as = models.TextField(max_length=1000, help_text="The prospect's words.")
     answer_sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -153,9 +151,7 @@ class RoutingMode(models.TextChoices):
 class QuestionRouting(TimeStampedModel):
     """Where a property's unanswered questions go. A property without a row uses round-robin."""
 
-    property = models.OneToOneField(
-        "properties.Property", on_delete=models.CASCADE, related_name="question_routing"
-    )
+    property = models.OneToOneField("properties.Property", on_delete=models.CASCADE, related_name="question_routing")
     mode = models.CharField(max_length=16, choices=RoutingMode.choices, default=RoutingMode.ROUND_ROBIN)
     manager = models.ForeignKey(
         "properties.PropertyManager",

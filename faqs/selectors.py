@@ -87,7 +87,7 @@ def _build_index(queryset: QuerySet) -> KnowledgeIndex:
     faqs = [IndexedFaq(faq_id=str(pk), question=question, answer=answer) for pk, question, answer, _, _ in rows]
     vectors = np.zeros((len(rows), embedder.dimensions), dtype=np.float32)
     stale = []
-    for position, (_, question, answer, data, model) in enumerate(rows):
+    for position, (*_, data, model) in enumerate(rows):
         if data is None or model != embedder.name:
             stale.append(position)
         else:

@@ -193,5 +193,3 @@ class TaskStatusSerializer(serializers.Serializer):
 
 class TaskAnswerSerializer(serializers.Serializer):
     answer = serializers.CharField(max_length=5000)
-
-

@@ -149,7 +149,9 @@ def _check_assignee(*, manager: PropertyManager, property_id, company_id) -> Non
         return
     can_write = (
         property_id is not None
-        and _writers(PropertyManagerAssignment.objects.filter(property_id=property_id, property_manager=manager)).exists()
+        and _writers(
+            PropertyManagerAssignment.objects.filter(property_id=property_id, property_manager=manager)
+        ).exists()
     )
     if not can_write:
         raise ValidationFailed(
@@ -190,7 +192,9 @@ def faq_answer(*, faq: Faq, answer: str, manager: PropertyManager | None) -> Faq
         status=TaskStatus.COMPLETED, answer=answer, completed_at=now, updated_at=now
     )
     waiting = FaqConversation.objects.select_for_update().filter(faq=faq, answer_sent_at__isnull=True)
-    conversation_ids = [str(pk) for pk in waiting.order_by("created_at", "id").values_list("conversation_id", flat=True)]
+    conversation_ids = [
+        str(pk) for pk in waiting.order_by("created_at", "id").values_list("conversation_id", flat=True)
+    ]
     waiting.update(answer_sent_at=now, updated_at=now)
     publish(
         "faq.answered",
@@ -355,9 +359,7 @@ def task_create(
     _validate_task_links(property=property, conversation=conversation)
     if assigned_to is not None:
         _check_assignee(manager=assigned_to, property_id=property.pk, company_id=property.company_id)
-    return Task.objects.create(
-        property=property, question=question, conversation=conversation, assigned_to=assigned_to
-    )
+    return Task.objects.create(property=property, question=question, conversation=conversation, assigned_to=assigned_to)
 
 
 @transaction.atomic

@@ -2,9 +2,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 
-@shared_task(
-    autoretry_for=(OperationalError,), max_retries=3, retry_backoff=True, soft_time_limit=600, time_limit=660
-)
+@shared_task(autoretry_for=(OperationalError,), max_retries=3, retry_backoff=True, soft_time_limit=600, time_limit=660)
 def reindex_faqs(company_id: str, property_id: str | None, force: bool = False) -> int:
     """Stores the vectors of a property's FAQs (with its company's shared ones), or of a whole
     company's. Idempotent: a repeated run finds nothing stale (or, forced, recomputes the same)."""

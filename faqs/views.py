@@ -78,7 +78,9 @@ class FaqViewSet(mixins.RetrieveModelMixin, TenantScopedViewSet):
         scope = request.query_params.get("scope")
         if scope not in (None, ""):
             if scope not in ("property", "company"):
-                raise ValidationFailed(f"Unknown scope '{scope}'.", details={"scope": ["Choose from property, company."]})
+                raise ValidationFailed(
+                    f"Unknown scope '{scope}'.", details={"scope": ["Choose from property, company."]}
+                )
             queryset = queryset.filter(property__isnull=scope == "company")
         if request.query_params.get("category"):
             queryset = queryset.filter(category=request.query_params["category"])
@@ -107,9 +109,7 @@ class FaqViewSet(mixins.RetrieveModelMixin, TenantScopedViewSet):
             if not self.access.reaches_all_properties:
                 raise InsufficientPermissions("Only company administrators write FAQs shared by every property.")
             company = company_for_create(access=self.access, requested=requested_company)
-        faq = services.faq_create(
-            company=company, property=property_, manager=_acting_manager(self.access), **data
-        )
+        faq = services.faq_create(company=company, property=property_, manager=_acting_manager(self.access), **data)
         return Response(self._reloaded(faq).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=serializers.FaqWriteSerializer, responses=serializers.FaqSerializer)
@@ -149,7 +149,9 @@ class FaqViewSet(mixins.RetrieveModelMixin, TenantScopedViewSet):
     @action(detail=False, methods=["get"], url_path=f"assigned/{MANAGER_ID}", url_name="assigned")
     def assigned(self, request, manager_id=None):
         manager = _manager_in_scope(self.access, manager_id)
-        return self._page(self._filtered(selectors.faqs_assigned_to(queryset=self.get_queryset(), manager_id=manager.pk)))
+        return self._page(
+            self._filtered(selectors.faqs_assigned_to(queryset=self.get_queryset(), manager_id=manager.pk))
+        )
 
     @extend_schema(request=None, responses=serializers.FaqSerializer)
     @action(detail=True, methods=["put"], url_path=f"assign/{MANAGER_ID}", url_name="assign")
@@ -190,9 +192,7 @@ class FaqViewSet(mixins.RetrieveModelMixin, TenantScopedViewSet):
             }
         )
 
-    @extend_schema(
-        request=serializers.RagUpdateSerializer, responses={202: serializers.RagUpdateResultSerializer}
-    )
+    @extend_schema(request=serializers.RagUpdateSerializer, responses={202: serializers.RagUpdateResultSerializer})
     @action(detail=False, methods=["post"], url_path="rag/update", url_name="rag-update")
     def rag_update(self, request):
         """Stores the vectors that are missing or stale (all of them with `force`), in the background."""
@@ -225,7 +225,9 @@ class FaqViewSet(mixins.RetrieveModelMixin, TenantScopedViewSet):
         """What each property's bot answers from, and when it was indexed."""
         properties = _filter_uuid(scope_queryset(Property.objects.all(), self.access), request, "property_id", "id")
         page = self.paginate_queryset(properties.order_by("name", "id"))
-        return self.get_paginated_response(serializers.RagStatusSerializer(selectors.knowledge_status(properties=page), many=True).data)
+        return self.get_paginated_response(
+            serializers.RagStatusSerializer(selectors.knowledge_status(properties=page), many=True).data
+        )
 
     @extend_schema(methods=["GET"], responses=serializers.QuestionRoutingSerializer)
     @extend_schema(
@@ -261,7 +263,10 @@ class TaskViewSet(mixins.RetrieveModelMixin, TenantScopedViewSet):
         return self.get_paginated_response(serializers.TaskSerializer(page, many=True).data)
 
     @extend_schema(
-        parameters=[OpenApiParameter("status", str, enum=TaskStatus.values), OpenApiParameter("property_id", OpenApiTypes.UUID)]
+        parameters=[
+            OpenApiParameter("status", str, enum=TaskStatus.values),
+            OpenApiParameter("property_id", OpenApiTypes.UUID),
+        ]
     )
     def list(self, request):
         return self._page(self._filtered(self.get_queryset()))
@@ -298,12 +303,17 @@ class TaskViewSet(mixins.RetrieveModelMixin, TenantScopedViewSet):
 
     @extend_schema(
         responses=serializers.TaskSerializer(many=True),
-        parameters=[OpenApiParameter("status", str, enum=TaskStatus.values), OpenApiParameter("property_id", OpenApiTypes.UUID)],
+        parameters=[
+            OpenApiParameter("status", str, enum=TaskStatus.values),
+            OpenApiParameter("property_id", OpenApiTypes.UUID),
+        ],
     )
     @action(detail=False, methods=["get"], url_path=f"assigned/{MANAGER_ID}", url_name="assigned")
     def assigned(self, request, manager_id=None):
         manager = _manager_in_scope(self.access, manager_id)
-        return self._page(self._filtered(selectors.tasks_assigned_to(queryset=self.get_queryset(), manager_id=manager.pk)))
+        return self._page(
+            self._filtered(selectors.tasks_assigned_to(queryset=self.get_queryset(), manager_id=manager.pk))
+        )
 
     @extend_schema(request=None, responses=serializers.TaskSerializer)
     @action(detail=True, methods=["put"], url_path=f"assign/{MANAGER_ID}", url_name="assign")

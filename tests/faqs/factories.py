@@ -13,7 +13,9 @@ class TaskFactory(DjangoModelFactory):
     question = factory.Sequence(lambda n: f"Question number {n}?")
 
 
-def make_faq(*, property=None, company=None, question="What is your pet policy?", answer="Cats and dogs welcome.", **fields) -> Faq:
+def make_faq(
+    *, property=None, company=None, question="What is your pet policy?", answer="Cats and dogs welcome.", **fields
+) -> Faq:
     """An FAQ written through the service, so it carries its vectors like a real one."""
     from faqs.services import faq_create
 
@@ -24,4 +26,3 @@ def make_faq(*, property=None, company=None, question="What is your pet policy?"
 
 def make_pending(*, property, question="Do you have EV chargers?") -> Faq:
     return make_faq(property=property, question=question, answer="")
-

@@ -22,7 +22,9 @@ def property_(tenants):
 def test_escalation_creates_pending_faq_task_and_event(tenants, property_, events, django_capture_on_commit_callbacks):
     conversation = ConversationFactory(property=property_)
     with django_capture_on_commit_callbacks(execute=True):
-        faq = services.question_escalate(property=property_, question="Do you have EV chargers?", conversation=conversation)
+        faq = services.question_escalate(
+            property=property_, question="Do you have EV chargers?", conversation=conversation
+        )
 
     assert faq.status == FaqStatus.PENDING
     assert faq.source_type == "chat"
@@ -44,7 +46,9 @@ def test_escalation_creates_pending_faq_task_and_event(tenants, property_, event
     ]
 
 
-def test_the_same_question_from_another_conversation_joins_the_open_item(property_, events, django_capture_on_commit_callbacks):
+def test_the_same_question_from_another_conversation_joins_the_open_item(
+    property_, events, django_capture_on_commit_callbacks
+):
     first, second = ConversationFactory(property=property_), ConversationFactory(property=property_)
     with django_capture_on_commit_callbacks(execute=True):
         faq = services.question_escalate(property=property_, question="Do you have EV chargers?", conversation=first)
@@ -67,7 +71,9 @@ def test_a_near_duplicate_joins_but_a_different_question_opens_its_own(property_
     assert Faq.objects.filter(status=FaqStatus.PENDING).count() == 2
 
 
-def test_the_same_conversation_asking_again_publishes_nothing_new(property_, events, django_capture_on_commit_callbacks):
+def test_the_same_conversation_asking_again_publishes_nothing_new(
+    property_, events, django_capture_on_commit_callbacks
+):
     conversation = ConversationFactory(property=property_)
     with django_capture_on_commit_callbacks(execute=True):
         services.question_escalate(property=property_, question="Is there a rooftop deck?", conversation=conversation)
@@ -197,8 +203,12 @@ def test_needs_review_takes_the_faq_out_of_the_knowledge(property_):
 
 
 def test_shared_faqs_answer_for_every_property_of_the_company_only(tenants):
-    shared = make_faq(company=tenants.company_a, property=None, question="Do you accept guarantors?",
-                      answer="Yes, a guarantor earning five times the rent can sign with you.")
+    shared = make_faq(
+        company=tenants.company_a,
+        property=None,
+        question="Do you accept guarantors?",
+        answer="Yes, a guarantor earning five times the rent can sign with you.",
+    )
     for property_ in (tenants.a1, tenants.a2):
         result = faq_retrieve(property=property_, query="can my parents co-sign the lease")
         assert result.results[0].faq_id == str(shared.pk)
@@ -225,7 +235,9 @@ def test_assigning_moves_the_open_task_too(tenants, property_):
     assert Task.objects.get(faq=faq).assigned_to_id == tenants.admin_a.pk
 
 
-def test_answering_through_the_task_answers_the_question(tenants, property_, events, django_capture_on_commit_callbacks):
+def test_answering_through_the_task_answers_the_question(
+    tenants, property_, events, django_capture_on_commit_callbacks
+):
     conversation = ConversationFactory(property=property_)
     faq = services.question_escalate(property=property_, question="Is there a sauna?", conversation=conversation)
     task = Task.objects.get(faq=faq)
