@@ -190,10 +190,16 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    # Reminders are rows with a due time; this sweep sends the due ones (and skips withdrawn ones).
+    "tours-dispatch-due-notifications": {"task": "tours.dispatch_due_notifications", "schedule": 60.0},
+    "tours-sync-due-calendars": {"task": "tours.sync_due_calendars", "schedule": 300.0},
+}
 # Slow integrations get their own queues so a backlog in one does not delay the others; a worker
 # consumes them with `-Q celery,emails,resman`.
 CELERY_TASK_ROUTES = {
     "accounts.tasks.*": {"queue": "emails"},
+    "tours.send_tour_notification": {"queue": "emails"},
 }
 
 # --- Auth -------------------------------------------------------------------------------------
@@ -286,6 +292,23 @@ FAQ_ANSWER_MIN_MARGIN = float(env("FAQ_ANSWER_MIN_MARGIN", "0.06"))
 FAQ_DUPLICATE_MIN_SIMILARITY = float(env("FAQ_DUPLICATE_MIN_SIMILARITY", "0.80"))
 # Properties whose search index each process keeps in memory.
 FAQ_INDEX_CACHE_SIZE = env_int("FAQ_INDEX_CACHE_SIZE", 256)
+
+# --- Tours and calendars ------------------------------------------------------------------------
+CALENDLY_API_URL = env("CALENDLY_API_URL", "https://api.calendly.com")
+# A webhook delivery older than this is refused (Calendly's advice against replays).
+CALENDLY_WEBHOOK_TOLERANCE_SECONDS = env_int("CALENDLY_WEBHOOK_TOLERANCE_SECONDS", 180)
+# iCal feeds are user-supplied URLs: private and loopback addresses are refused unless allowed.
+ICAL_ALLOW_PRIVATE_HOSTS = env_bool("ICAL_ALLOW_PRIVATE_HOSTS", False)
+ICAL_MAX_BYTES = env_int("ICAL_MAX_BYTES", 5 * 1024 * 1024)
+# How far ahead calendars are read into the busy-time cache, and how often they are re-read.
+CALENDAR_SYNC_DAYS = env_int("CALENDAR_SYNC_DAYS", 60)
+CALENDAR_SYNC_INTERVAL_MINUTES = env_int("CALENDAR_SYNC_INTERVAL_MINUTES", 15)
+TOUR_HOLD_MINUTES = env_int("TOUR_HOLD_MINUTES", 10)
+# Reminder emails go out this many minutes before a tour (comma-separated).
+TOUR_REMINDER_OFFSETS_MINUTES = [int(v) for v in env_list("TOUR_REMINDER_OFFSETS_MINUTES", "1440,120")]
+# The prospect's page for rescheduling or cancelling; {token} is the signed manage token.
+TOUR_MANAGE_URL = env("TOUR_MANAGE_URL", f"{FRONTEND_URL}/tours/manage/{{token}}")
+TOUR_MANAGE_LINK_MAX_AGE_DAYS = env_int("TOUR_MANAGE_LINK_MAX_AGE_DAYS", 400)
 
 # --- CORS and security headers ----------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "http://localhost:3000")
