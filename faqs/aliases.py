@@ -70,8 +70,21 @@ def normalize(text: str) -> str:
     return " ".join(_WORD.findall(_JOINED.sub("", text.lower())))
 
 
+def _stem(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _stemmed(text: str) -> str:
+    """Normalized, with plurals folded ("guarantors" matches the alias "guarantor")."""
+    return " ".join(_stem(word) for word in normalize(text).split())
+
+
 def _phrases(canonical: str, variants: tuple[str, ...]) -> list[str]:
-    return [normalize(canonical), *(normalize(variant) for variant in variants)]
+    return [_stemmed(canonical), *(_stemmed(variant) for variant in variants)]
 
 
 @cache
@@ -89,23 +102,15 @@ def _canonical_of() -> dict[str, str]:
 def canonical_terms(text: str) -> list[str]:
     """The canonical terms that the text mentions, itself or through an alias, in order."""
     canonical_of = _canonical_of()
-    found = (canonical_of[match.group(0)] for match in _phrase_pattern().finditer(normalize(text)))
+    found = (canonical_of[match.group(0)] for match in _phrase_pattern().finditer(_stemmed(text)))
     return list(dict.fromkeys(found))
 
 
 def expand(text: str) -> str:
     """The text followed by the canonical terms it implies but does not say."""
-    normalized = f" {normalize(text)} "
-    extra = [term for term in canonical_terms(text) if f" {normalize(term)} " not in normalized]
+    stemmed = f" {_stemmed(text)} "
+    extra = [term for term in canonical_terms(text) if f" {_stemmed(term)} " not in stemmed]
     return f"{text} ({', '.join(extra)})" if extra else text
-
-
-def _stem(word: str) -> str:
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
 
 
 def lexical_terms(text: str) -> list[str]:
