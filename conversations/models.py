@@ -50,6 +50,15 @@ class ConversationStatus(models.TextChoices):
     CLOSED = "closed"
 
 
+# A browser coming back resumes its conversation while it is in one of these.
+OPEN_STATUSES = (
+    ConversationStatus.ACTIVE,
+    ConversationStatus.QUALIFIED,
+    ConversationStatus.TOUR_BOOKED,
+    ConversationStatus.HANDED_OFF,
+)
+
+
 class TourType(models.TextChoices):
     IN_PERSON = "in_person"
     VIRTUAL = "virtual"
@@ -104,6 +113,15 @@ class Conversation(TimeStampedModel):
         related_name="taken_over_conversations",
     )
     last_message_at = models.DateTimeField(null=True, blank=True)
+    # Messages get consecutive numbers per conversation, so a reconnecting client asks for "after n".
+    message_count = models.PositiveIntegerField(default=0)
+    # Where the conversation stood when a manager took it over, to return there on hand-back.
+    status_before_handoff = models.CharField(max_length=16, choices=ConversationStatus.choices, blank=True)
+    # The local engine's memory between turns (what it last asked, a tour it is arranging).
+    bot_state = models.JSONField(default=dict, blank=True)
+    tour_unit_interest = models.CharField(max_length=100, blank=True)
+    # Set by the first prospect message nobody has answered yet; replies measure their response time.
+    awaiting_reply_since = models.DateTimeField(null=True, blank=True)
 
     tenant_company_path = "property__company"
     tenant_property_path = "property"
@@ -134,6 +152,10 @@ class Message(TimeStampedModel):
     client_message_id = models.CharField(max_length=64, null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     edited_at = models.DateTimeField(null=True, blank=True)
+    # Position in the conversation, from 1 (see Conversation.message_count).
+    seq = models.PositiveIntegerField(null=True, editable=False)
+    # For bot and manager replies: how long the prospect had been waiting for an answer.
+    response_ms = models.PositiveIntegerField(null=True, blank=True)
 
     tenant_company_path = "conversation__property__company"
     tenant_property_path = "conversation__property"
@@ -142,8 +164,157 @@ class Message(TimeStampedModel):
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["conversation", "created_at"])]
         constraints = [
-            models.UniqueConstraint(fields=["conversation", "client_message_id"], name="one_message_per_client_id")
+            models.UniqueConstraint(fields=["conversation", "client_message_id"], name="one_message_per_client_id"),
+            models.UniqueConstraint(fields=["conversation", "seq"], name="one_message_per_position"),
         ]
 
     def __str__(self):
         return f"{self.sender}: {self.text[:40]}"
+
+
+class ProspectSession(TimeStampedModel):
+    """One visit of a browser to a property's widget (the spec's user sessions)."""
+
+    prospect = models.ForeignKey(Prospect, on_delete=models.CASCADE, related_name="sessions")
+    property = models.ForeignKey("properties.Property", on_delete=models.CASCADE, related_name="prospect_sessions")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions"
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(auto_now_add=True)
+    page_url = models.URLField(max_length=1000, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+
+    tenant_company_path = "property__company"
+    tenant_property_path = "property"
+
+    class Meta:
+        ordering = ["-started_at", "id"]
+        indexes = [models.Index(fields=["prospect", "started_at"])]
+
+    def __str__(self):
+        return f"Session of {self.prospect_id} at {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class NotificationType(models.TextChoices):
+    QUALIFIED_LEAD = "qualified_lead", "New qualified lead"
+    TOUR_REQUEST = "tour_request", "Tour request"
+    HANDOFF_REQUEST = "handoff_request", "Handoff request"
+    UNANSWERED_QUESTION = "unanswered_question", "Unanswered question"
+    MANUAL = "manual", "Sent by staff"
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending"
+    SENT = "sent"
+    READ = "read"
+    RESPONDED = "responded"
+    FAILED = "failed"
+
+
+class DeliveryState(models.TextChoices):
+    """Per channel, in LeadNotification.delivery."""
+
+    DISABLED = "disabled"
+    QUEUED = "queued"
+    HELD = "held"  # waiting for the manager's quiet hours to end
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class LeadNotification(TimeStampedModel):
+    """Something a manager should act on, stored, pushed live and emailed per their preferences."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="notifications")
+    property_manager = models.ForeignKey(
+        "properties.PropertyManager",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="lead_notifications",
+    )
+    notification_type = models.CharField(max_length=32, choices=NotificationType.choices)
+    status = models.CharField(
+        max_length=16, choices=NotificationStatus.choices, default=NotificationStatus.PENDING, db_index=True
+    )
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True, max_length=4000)
+    payload = models.JSONField(default=dict, blank=True)
+    # {"websocket": DeliveryState, "email": DeliveryState}
+    delivery = models.JSONField(default=dict, blank=True)
+    # Makes event handling idempotent: the same event never notifies the same manager twice.
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    response_at = models.DateTimeField(null=True, blank=True)
+
+    tenant_company_path = "conversation__property__company"
+    tenant_property_path = "conversation__property"
+
+    class Meta:
+        ordering = ["-created_at", "id"]
+        indexes = [models.Index(fields=["property_manager", "status", "created_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["property_manager", "dedupe_key"], name="one_notification_per_manager_and_event"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_notification_type_display()} for {self.property_manager_id}"
+
+
+def all_notification_types() -> list[str]:
+    return [choice.value for choice in NotificationType]
+
+
+def default_channels() -> dict:
+    return {"websocket": True, "email": True}
+
+
+class NotificationPreference(TimeStampedModel):
+    """How one manager wants to hear of leads. Without a row, every type on every channel."""
+
+    property_manager = models.OneToOneField(
+        "properties.PropertyManager", on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    channels = models.JSONField(default=default_channels)
+    event_types = models.JSONField(default=all_notification_types)
+    # Emails wait while the manager's local clock is inside [start, end) (the span may cross midnight).
+    quiet_hours_start = models.TimeField(null=True, blank=True)
+    quiet_hours_end = models.TimeField(null=True, blank=True)
+    time_zone = models.CharField(max_length=64, default="America/New_York")
+
+    tenant_company_path = "property_manager__company"
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"Notification preferences of {self.property_manager_id}"
+
+
+class ReplyEngineChoice(models.TextChoices):
+    AUTO = "auto", "OpenAI when the company has a key, else local"
+    LOCAL = "local", "Local engine only"
+
+
+class ChatSettings(TimeStampedModel):
+    """A company's chat settings that are not the properties' own (kept here, beside the chat)."""
+
+    company = models.OneToOneField("companies.Company", on_delete=models.CASCADE, related_name="chat_settings")
+    # Extra origins (scheme://host[:port]) that may embed every property's widget, beside each
+    # property's own website_url.
+    allowed_origins = models.JSONField(default=list, blank=True)
+    reply_engine = models.CharField(max_length=16, choices=ReplyEngineChoice.choices, default=ReplyEngineChoice.AUTO)
+    openai_model = models.CharField(max_length=64, default="gpt-4o-mini")
+
+    tenant_company_path = "company"
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "chat settings"
+
+    def __str__(self):
+        return f"Chat settings of {self.company_id}"

@@ -18,6 +18,23 @@ class OpenAIClient(JsonHttpClient):
         body = self.request("GET", "/v1/models").json()
         return [model["id"] for model in body.get("data", [])]
 
+    def chat_completion(
+        self, *, model: str, messages: list[dict], tools: list[dict] | None = None, temperature: float = 0.3
+    ) -> dict:
+        """POST /v1/chat/completions; returns the first choice's message (`content` and/or `tool_calls`)."""
+        payload: dict = {"model": model, "messages": messages, "temperature": temperature}
+        if tools:
+            payload["tools"] = tools
+            payload["tool_choice"] = "auto"
+        response = self.request("POST", "/v1/chat/completions", json=payload)
+        try:
+            message = response.json()["choices"][0]["message"]
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise ExternalServiceError("OpenAI answered with something that is not a chat completion.") from None
+        if not isinstance(message, dict) or not (message.get("content") or message.get("tool_calls")):
+            raise ExternalServiceError("OpenAI's chat completion holds neither text nor tool calls.")
+        return message
+
 
 def check_openai(company) -> IntegrationCheck:
     if not company.openai_api_key:
