@@ -27,11 +27,17 @@ def dispatch_due_notifications() -> int:
     return len(due)
 
 
-@shared_task(name="tours.sync_calendar", bind=True, max_retries=3, soft_time_limit=120, time_limit=150)
-def sync_calendar(self, integration_id: str) -> dict:
+@shared_task(
+    name="tours.sync_calendar", bind=True, max_retries=3, soft_time_limit=120, time_limit=150, ignore_result=True
+)
+def sync_calendar(self, integration_id: str):
+    """A transient failure (outage, timeout, garbage) is retried with backoff; the failure itself is
+    already recorded on the integration, so the request that asked for the sync never sees it."""
     result = calendars.calendar_sync(integration_id=integration_id)
     if not result.ok and result.transient and self.request.retries < self.max_retries:
-        raise self.retry(countdown=30 * 2**self.request.retries)
+        # Returned, not raised: a worker has already queued the retry, and eager mode (the embedded
+        # default) runs it at once instead of surfacing a Retry exception to the caller.
+        return self.retry(countdown=30 * 2**self.request.retries, throw=False)
     return result.as_dict()
 
 

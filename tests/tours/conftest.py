@@ -61,18 +61,31 @@ def make_tour(property_, manager, start: datetime, *, minutes=30, **fields) -> T
     )
 
 
-@pytest.fixture
-def fake_calendly(settings):
+@pytest.fixture(scope="session")
+def _calendly_server():
+    # One server for the session: stopping one costs half a second (its poll interval).
     with FakeCalendly() as fake:
-        settings.CALENDLY_API_URL = fake.url
-        settings.OUTBOUND_HTTP_TIMEOUT = 1.0
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def _ical_server():
+    with FakeICalHost() as fake:
         yield fake
 
 
 @pytest.fixture
-def fake_ical(settings):
-    with FakeICalHost() as fake:
-        # The fake listens on loopback, which production refuses for user-supplied feed URLs.
-        settings.ICAL_ALLOW_PRIVATE_HOSTS = True
-        settings.OUTBOUND_HTTP_TIMEOUT = 1.0
-        yield fake
+def fake_calendly(_calendly_server, settings):
+    _calendly_server.reset()
+    settings.CALENDLY_API_URL = _calendly_server.url
+    settings.OUTBOUND_HTTP_TIMEOUT = 1.0
+    return _calendly_server
+
+
+@pytest.fixture
+def fake_ical(_ical_server, settings):
+    _ical_server.reset()
+    # The fake listens on loopback, which production refuses for user-supplied feed URLs.
+    settings.ICAL_ALLOW_PRIVATE_HOSTS = True
+    settings.OUTBOUND_HTTP_TIMEOUT = 1.0
+    return _ical_server

@@ -1,5 +1,6 @@
 """Local stand-ins for Calendly API v2 and iCal feed hosts, speaking their real wire formats."""
 
+import socket
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -23,16 +24,32 @@ def _invalid(parameter: str, message: str) -> Reply:
     )
 
 
-class FakeCalendly(FakeService):
+class _NoDelay(FakeService):
+    def start(self):
+        super().start()
+        # Headers and body leave in two writes; without this, Nagle's algorithm and delayed ACKs
+        # hold every answer on a kept-alive connection for 40 ms.
+        self._server.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return self
+
+
+class FakeCalendly(_NoDelay):
     """Calendly API v2: /users/me, /user_busy_times (7-day limit, no past start), webhook subscriptions."""
 
-    def __init__(self, *, token="cal-token-1234", user="U1", organization="O1"):
+    def __init__(self):
         super().__init__()
+        self.reset()
+
+    def reset(self, *, token="cal-token-1234", user="U1", organization="O1") -> None:
+        """Back to a fresh account (the server is shared by the tests of a session)."""
         self.token = token
         self.user_uri = f"{CALENDLY}/users/{user}"
         self.organization_uri = f"{CALENDLY}/organizations/{organization}"
         self.busy: list[dict] = []
         self.subscriptions: dict[str, dict] = {}
+        self.requests.clear()
+        self._forced.clear()
+        self.delay = 0.0
 
     def add_busy(self, start: datetime, end: datetime, *, event_id: str | None = None, kind="calendly") -> str:
         item = {
@@ -121,12 +138,18 @@ class FakeCalendly(FakeService):
         return Reply(201, {"resource": {k: v for k, v in resource.items() if k != "signing_key"}})
 
 
-class FakeICalHost(FakeService):
+class FakeICalHost(_NoDelay):
     """Serves .ics documents at paths: a calendar host such as a Google or Outlook feed."""
 
     def __init__(self):
         super().__init__()
+        self.reset()
+
+    def reset(self) -> None:
         self.feeds: dict[str, bytes] = {}
+        self.requests.clear()
+        self._forced.clear()
+        self.delay = 0.0
 
     def publish(self, path: str, document: str | bytes) -> str:
         self.feeds[path] = document.encode() if isinstance(document, str) else document
