@@ -285,7 +285,12 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.api.schema.add_error_responses",
     ],
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "TourTypeEnum": "tours.models.TourType.choices",
+        "TourStatusEnum": "tours.models.TourStatus.choices",
+        "TourOutcomeStatusEnum": ["completed", "no_show"],
+        "CalendarSyncStatusEnum": "tours.models.SyncStatus.choices",
+    },
 }
 
 # Tenancy: how core turns an authenticated user into what they may see.

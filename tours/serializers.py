@@ -383,13 +383,14 @@ class CalendarIntegrationCreateSerializer(serializers.ModelSerializer):
     def validate_ical_url(self, value):
         return _validate_feed_url(value)
 
+    def validate_sync_status(self, value):
+        return _validate_sync_status(value)
+
 
 class CalendarIntegrationUpdateSerializer(serializers.ModelSerializer):
     calendly_token = SecretField()
     ical_url = SecretField(max_length=2000)
-    sync_status = serializers.ChoiceField(
-        [SyncStatus.ACTIVE, SyncStatus.INACTIVE], help_text="'error' is set by the sync, not by hand."
-    )
+    sync_status = serializers.ChoiceField(SyncStatus.choices, help_text="'error' is set by the sync, not by hand.")
 
     class Meta:
         model = CalendarIntegration
@@ -397,6 +398,15 @@ class CalendarIntegrationUpdateSerializer(serializers.ModelSerializer):
 
     def validate_ical_url(self, value):
         return _validate_feed_url(value)
+
+    def validate_sync_status(self, value):
+        return _validate_sync_status(value)
+
+
+def _validate_sync_status(value: str) -> str:
+    if value == SyncStatus.ERROR:
+        raise serializers.ValidationError("Set 'active' or 'inactive'; 'error' is set by the sync.")
+    return value
 
 
 def _validate_feed_url(value: str) -> str:

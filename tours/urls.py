@@ -20,7 +20,7 @@ urlpatterns = [
     re_path(rf"^tours/availability/{PK}/?$", per_property.as_view({"get": "availability"}), name="tour-availability"),
     re_path(
         rf"^tours/availability/{PK}/{MANAGER}/?$",
-        per_property.as_view({"get": "availability"}),
+        per_property.as_view({"get": "manager_availability"}),
         name="tour-availability-manager",
     ),
     re_path(rf"^tours/outcomes/{PK}/?$", per_property.as_view({"get": "outcomes"}), name="tour-outcomes"),
@@ -46,7 +46,7 @@ urlpatterns = [
     ),
     re_path(
         rf"^calendar/availability/{PK}/{MANAGER}/?$",
-        per_property.as_view({"get": "calendar_availability"}),
+        per_property.as_view({"get": "manager_calendar_availability"}),
         name="calendar-availability-manager",
     ),
     re_path(rf"^calendar/sync/{PK}/?$", sync.as_view({"post": "sync"}), name="calendar-sync"),

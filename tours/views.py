@@ -135,10 +135,26 @@ class PropertyToursViewSet(TenantScopedViewSet):
         return manager
 
     @extend_schema(
-        tags=TOURS, parameters=[serializers.AvailabilityQuerySerializer], responses=serializers.AvailabilitySerializer
+        tags=TOURS,
+        operation_id="tours_availability_retrieve",
+        parameters=[serializers.AvailabilityQuerySerializer],
+        responses=serializers.AvailabilitySerializer,
     )
     def availability(self, request, pk=None, manager_id=None):
         """Bookable slots in the property's tour hours (UTC, with the local offset alongside)."""
+        return self._availability(request, manager_id)
+
+    @extend_schema(
+        tags=TOURS,
+        operation_id="tours_availability_manager_retrieve",
+        parameters=[serializers.AvailabilityQuerySerializer],
+        responses=serializers.AvailabilitySerializer,
+    )
+    def manager_availability(self, request, pk=None, manager_id=None):
+        """One manager's bookable slots at the property."""
+        return self._availability(request, manager_id)
+
+    def _availability(self, request, manager_id):
         property_ = self.get_object()
         manager = self._manager(property_, manager_id)
         query = _query(serializers.AvailabilityQuerySerializer, request, time_zone=property_.time_zone)
@@ -163,11 +179,25 @@ class PropertyToursViewSet(TenantScopedViewSet):
 
     @extend_schema(
         tags=CALENDAR,
+        operation_id="calendar_availability_retrieve",
         parameters=[serializers.RangeQuerySerializer],
         responses=serializers.CalendarAvailabilitySerializer,
     )
     def calendar_availability(self, request, pk=None, manager_id=None):
         """Each manager's busy times (tours, holds, calendar events) and free tour-hour windows."""
+        return self._calendar_availability(request, manager_id)
+
+    @extend_schema(
+        tags=CALENDAR,
+        operation_id="calendar_availability_manager_retrieve",
+        parameters=[serializers.RangeQuerySerializer],
+        responses=serializers.CalendarAvailabilitySerializer,
+    )
+    def manager_calendar_availability(self, request, pk=None, manager_id=None):
+        """One manager's busy times and free tour-hour windows."""
+        return self._calendar_availability(request, manager_id)
+
+    def _calendar_availability(self, request, manager_id):
         property_ = self.get_object()
         manager = self._manager(property_, manager_id)
         query = _query(serializers.RangeQuerySerializer, request, time_zone=property_.time_zone)

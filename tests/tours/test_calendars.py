@@ -10,7 +10,6 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.conftest import client_for
-from tests.tours.conftest import local_slot
 from tours import calendars, tasks
 from tours.clients.calendly import sign_webhook
 from tours.models import BusyInterval, CalendarIntegration, SyncStatus
@@ -29,31 +28,24 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y%m%dT%H%M%S")
 
 
+def _chicago(begin: datetime, finish: datetime, extra: str = "") -> str:
+    zone = "TZID=America/Chicago"
+    return f"DTSTART;{zone}:{_stamp(begin)}\r\nDTEND;{zone}:{_stamp(finish)}" + (f"\r\n{extra}" if extra else "")
+
+
 def feed(*, extra: str = "") -> str:
     """A Google-style feed: time-zoned, UTC, floating, all-day, recurring, free and cancelled events."""
     meeting, daily = _local(2, 13), _local(1, 11)
     utc_event = _local(3, 9).astimezone(UTC)
     all_day = _local(5, 0).date()
     events = [
-        (
-            "meeting",
-            f"DTSTART;TZID=America/Chicago:{_stamp(meeting)}\r\nDTEND;TZID=America/Chicago:{_stamp(meeting + timedelta(hours=1))}",
-        ),
-        (
-            "standup",
-            f"DTSTART;TZID=America/Chicago:{_stamp(daily)}\r\nDTEND;TZID=America/Chicago:{_stamp(daily + timedelta(minutes=30))}\r\nRRULE:FREQ=DAILY;COUNT=5",
-        ),
+        ("meeting", _chicago(meeting, meeting + timedelta(hours=1))),
+        ("standup", _chicago(daily, daily + timedelta(minutes=30), "RRULE:FREQ=DAILY;COUNT=5")),
         ("utc", f"DTSTART:{_stamp(utc_event)}Z\r\nDURATION:PT45M"),
         ("floating", f"DTSTART:{_stamp(_local(4, 15))}\r\nDTEND:{_stamp(_local(4, 16))}"),
         ("holiday", f"DTSTART;VALUE=DATE:{all_day:%Y%m%d}\r\nDTEND;VALUE=DATE:{all_day + timedelta(days=1):%Y%m%d}"),
-        (
-            "free",
-            f"DTSTART;TZID=America/Chicago:{_stamp(_local(2, 15))}\r\nDTEND;TZID=America/Chicago:{_stamp(_local(2, 16))}\r\nTRANSP:TRANSPARENT",
-        ),
-        (
-            "called-off",
-            f"DTSTART;TZID=America/Chicago:{_stamp(_local(2, 9))}\r\nDTEND;TZID=America/Chicago:{_stamp(_local(2, 10))}\r\nSTATUS:CANCELLED",
-        ),
+        ("free", _chicago(_local(2, 15), _local(2, 16), "TRANSP:TRANSPARENT")),
+        ("called-off", _chicago(_local(2, 9), _local(2, 10), "STATUS:CANCELLED")),
     ]
     body = "".join(
         f"BEGIN:VEVENT\r\nUID:{uid}@feed.test\r\nDTSTAMP:20260101T000000Z\r\nSUMMARY:{uid}\r\n{lines}\r\nEND:VEVENT\r\n"
