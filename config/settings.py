@@ -290,6 +290,10 @@ SPECTACULAR_SETTINGS = {
         "TourStatusEnum": "tours.models.TourStatus.choices",
         "TourOutcomeStatusEnum": ["completed", "no_show"],
         "CalendarSyncStatusEnum": "tours.models.SyncStatus.choices",
+        "TaskStatusEnum": "faqs.models.TaskStatus.choices",
+        "QuestionRoutingModeEnum": "faqs.models.RoutingMode.choices",
+        "FaqSourceTypeEnum": "faqs.models.FaqSource.choices",
+        "FaqScopeEnum": ["property", "company"],
     },
 }
 
