@@ -169,7 +169,8 @@ def notification_deliver(
         from conversations.tasks import send_notification_email
 
         notification_id = str(notification.pk)
-        transaction.on_commit(lambda: send_notification_email.delay(notification_id))
+        # robust: a broker or mail failure must not fail the request that created the notification.
+        transaction.on_commit(lambda: send_notification_email.delay(notification_id), robust=True)
     return notification
 
 
@@ -245,6 +246,8 @@ def held_emails_release(*, now: datetime | None = None) -> int:
         notification.sent_at = notification.sent_at or now
         notification.save(update_fields=["delivery", "status", "sent_at", "updated_at"])
         notification_id = str(notification.pk)
-        transaction.on_commit(lambda notification_id=notification_id: send_notification_email.delay(notification_id))
+        transaction.on_commit(
+            lambda notification_id=notification_id: send_notification_email.delay(notification_id), robust=True
+        )
         released += 1
     return released

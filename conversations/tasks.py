@@ -22,7 +22,6 @@ logger = logging.getLogger(__name__)
     retry_backoff_max=1800,
     soft_time_limit=30,
     time_limit=60,
-    queue="emails",
 )
 def send_notification_email(self, notification_id: str) -> str:
     """Sends a notification's email once: the row is claimed (queued -> sending) before sending."""
