@@ -1,6 +1,8 @@
+from django import forms
 from django.contrib import admin
 
 from core.admin import TenantScopedAdmin, TenantScopedInline
+from core.errors import ValidationFailed
 from faqs import services
 from faqs.models import Faq, FaqConversation, QuestionRouting, Task
 
@@ -24,15 +26,20 @@ class TaskInline(TenantScopedInline):
         return False
 
 
+EDITABLE = ("question", "answer", "category", "property", "review_note")
+
+
 @admin.register(Faq)
 class FaqAdmin(TenantScopedAdmin):
     list_display = ["question", "company", "property", "status", "category", "assigned_to", "ask_count", "answered_at"]
     list_filter = ["status", "source_type", "category"]
     search_fields = ["question", "answer", "category"]
     list_select_related = ["company", "property", "assigned_to__user"]
-    autocomplete_fields = ["property", "assigned_to"]
+    autocomplete_fields = ["property"]
+    # Status and assignee move only through the workflow (the API's checked transitions).
     readonly_fields = [
         "status",
+        "assigned_to",
         "source_type",
         "answered_by",
         "answered_at",
@@ -42,29 +49,29 @@ class FaqAdmin(TenantScopedAdmin):
         "created_at",
         "updated_at",
     ]
-    fields = ["company", "property", "question", "answer", "category", "assigned_to", "review_note", *readonly_fields]
+    fields = ["company", "property", "question", "answer", "category", "review_note", *readonly_fields]
     write_requires = "property"
     inlines = [ConversationLinkInline, TaskInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "company"] if obj is not None else self.readonly_fields
+
     def save_model(self, request, obj, form, change):
-        # Through the services, so the vectors follow the texts.
+        # Through the services, so the vectors follow the texts. The form has already copied its
+        # values onto `obj`, so the service gets the stored row to compare them with.
         if change:
-            fields = {
-                name: form.cleaned_data[name]
-                for name in form.changed_data
-                if name in ("question", "answer", "category", "property", "review_note", "assigned_to")
-            }
-            services.faq_update(faq=obj, **fields)
-        else:
-            created = services.faq_create(
-                company=obj.company,
-                property=obj.property,
-                question=obj.question,
-                answer=obj.answer,
-                category=obj.category,
-            )
-            obj.pk = created.pk
-            obj._state.adding = False
+            edited = {name: form.cleaned_data[name] for name in form.changed_data if name in EDITABLE}
+            services.faq_update(faq=Faq.objects.get(pk=obj.pk), **edited)
+            return
+        created = services.faq_create(
+            company=obj.company,
+            property=obj.property,
+            question=obj.question,
+            answer=obj.answer,
+            category=obj.category,
+        )
+        obj.pk = created.pk
+        obj._state.adding = False
 
 
 @admin.register(Task)
@@ -73,14 +80,31 @@ class TaskAdmin(TenantScopedAdmin):
     list_filter = ["status"]
     search_fields = ["question", "answer"]
     list_select_related = ["property", "assigned_to__user"]
-    autocomplete_fields = ["property", "assigned_to"]
-    raw_id_fields = ["conversation", "faq"]
-    readonly_fields = ["completed_at", "created_at", "updated_at"]
+    autocomplete_fields = ["property"]
+    raw_id_fields = ["conversation"]
+    # Status and assignee move only through the workflow (the API's checked transitions).
+    readonly_fields = ["status", "assigned_to", "faq", "completed_at", "created_at", "updated_at"]
     write_requires = "property"
+
+
+class QuestionRoutingForm(forms.ModelForm):
+    class Meta:
+        model = QuestionRouting
+        fields = ["property", "mode", "manager"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("property") is not None:
+            try:
+                services.routing_validate(property=data["property"], mode=data.get("mode"), manager=data.get("manager"))
+            except ValidationFailed as exc:
+                raise forms.ValidationError(exc.message) from None
+        return data
 
 
 @admin.register(QuestionRouting)
 class QuestionRoutingAdmin(TenantScopedAdmin):
+    form = QuestionRoutingForm
     list_display = ["property", "mode", "manager", "last_assigned", "updated_at"]
     list_filter = ["mode"]
     search_fields = ["property__name"]
@@ -88,3 +112,7 @@ class QuestionRoutingAdmin(TenantScopedAdmin):
     autocomplete_fields = ["property", "manager"]
     readonly_fields = ["last_assigned", "updated_at"]
     write_requires = "company_admin"
+
+    def save_model(self, request, obj, form, change):
+        # The service checks that a chosen manager can answer for the property.
+        services.routing_update(property=obj.property, mode=obj.mode, manager=obj.manager)

@@ -329,14 +329,18 @@ def _next_assignee(routing: QuestionRouting) -> PropertyManager | None:
     return PropertyManager.objects.get(pk=chosen)
 
 
-@transaction.atomic
-def routing_update(*, property: Property, mode: str, manager: PropertyManager | None) -> QuestionRouting:
+def routing_validate(*, property: Property, mode: str, manager: PropertyManager | None) -> None:
     if mode == RoutingMode.FIXED:
         if manager is None:
             raise ValidationFailed(
                 "The fixed mode needs a manager.", details={"manager_id": ["This field is required."]}
             )
         _check_assignee(manager=manager, property_id=property.pk, company_id=property.company_id)
+
+
+@transaction.atomic
+def routing_update(*, property: Property, mode: str, manager: PropertyManager | None) -> QuestionRouting:
+    routing_validate(property=property, mode=mode, manager=manager)
     routing = _routing_locked(property)
     routing.mode = mode
     routing.manager = manager if mode == RoutingMode.FIXED else None
