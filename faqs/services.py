@@ -25,6 +25,7 @@ from faqs.models import (
 from properties.models import AccessLevel, Property, PropertyManager, PropertyManagerAssignment
 
 INDEX_BATCH_SIZE = 64
+MAX_QUESTION_LENGTH = 1000
 # Which status moves each FAQ action allows (the API's state machine).
 FAQ_ANSWER_FROM = {FaqStatus.PENDING, FaqStatus.NEEDS_REVIEW}
 FAQ_REVIEW_FROM = {FaqStatus.PENDING, FaqStatus.ANSWERED}
@@ -246,8 +247,8 @@ def question_escalate(*, property: Property, question: str, conversation=None) -
     question = " ".join((question or "").split())
     if not question:
         raise ValidationFailed("The question is empty.", details={"question": ["This field may not be blank."]})
-    if len(question) > 1000:
-        raise ValidationFailed("The question is too long.", details={"question": ["At most 1000 characters."]})
+    # A chat message may be longer than a question; its start is what a manager reads first.
+    question = question[:MAX_QUESTION_LENGTH]
     if conversation is not None and conversation.property_id != property.pk:
         raise ValidationFailed("The conversation belongs to another property.")
     vector = local_embedder().embed([question])[0]
