@@ -1,9 +1,12 @@
+import asyncio
 import os
 import socket
 import threading
 import time
 
 import pytest
+from channels.db import database_sync_to_async
+from django.db import connections
 from rest_framework.test import APIClient
 
 from tests.fakes.openai import FakeOpenAI
@@ -91,7 +94,9 @@ def asgi_server(transactional_db):
 
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="websockets")
+        uvicorn.Config(
+            application, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="websockets-sansio"
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -103,3 +108,10 @@ def asgi_server(transactional_db):
     yield f"127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+    close_consumer_connections()
+
+
+def close_consumer_connections() -> None:
+    """Consumers query from asgiref's executor thread; closing its connections lets the test
+    database be dropped at the end of the run."""
+    asyncio.run(database_sync_to_async(connections.close_all)())

@@ -6,13 +6,12 @@ import asyncio
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.db import connections
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from config.asgi import application
 from conversations.models import Conversation, LeadNotification, Message
 from tests.conftest import client_for
-from tests.conversations.conftest import WidgetClient
+from tests.conversations.conftest import WidgetClient, close_consumer_connections
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TIMEOUT = 5
@@ -24,10 +23,8 @@ def run(coroutine):
 
 @pytest.fixture(autouse=True)
 def _close_consumer_connections():
-    """Consumers query from asgiref's executor thread; close its connections so that the test
-    database can be dropped at the end of the run."""
     yield
-    run(database_sync_to_async(connections.close_all)())
+    close_consumer_connections()
 
 
 def jwt_for(user) -> str:
