@@ -88,15 +88,15 @@ def _busy_index(
     """Everything that occupies the managers or the property's self-guided seats in [start, end)."""
     by_manager = defaultdict(list)
     seats = []
-    own_seats = Q(property=property, tour_type=TourType.SELF_GUIDED)
-    tours = Tour.objects.filter(status__in=LIVE_STATUSES, tour_datetime__lt=end, ends_at__gt=start).filter(
-        Q(property_manager_id__in=manager_ids) | own_seats
-    )
+    # Managed tour types need the managers' time (given as manager_ids); self-guided ones need seats.
+    if manager_ids:
+        owners = Q(property_manager_id__in=manager_ids)
+    else:
+        owners = Q(property=property, tour_type=TourType.SELF_GUIDED)
+    tours = Tour.objects.filter(status__in=LIVE_STATUSES, tour_datetime__lt=end, ends_at__gt=start).filter(owners)
     if ignoring_tour is not None:
         tours = tours.exclude(pk=ignoring_tour.pk)
-    holds = TourHold.objects.filter(expires_at__gt=now, starts_at__lt=end, ends_at__gt=start).filter(
-        Q(property_manager_id__in=manager_ids) | own_seats
-    )
+    holds = TourHold.objects.filter(expires_at__gt=now, starts_at__lt=end, ends_at__gt=start).filter(owners)
     if hold_key:
         holds = holds.exclude(property=property, hold_key=hold_key)
     for rows in (

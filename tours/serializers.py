@@ -1,4 +1,4 @@
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -254,14 +254,76 @@ class AvailabilitySerializer(serializers.Serializer):
     slots = SlotSerializer(many=True)
 
 
-def slot_data(slot, zone: str) -> dict:
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def availability_data(
+    *, property, manager, tour_type: str, slot_minutes: int, start, end, slots, show_managers: bool = True
+) -> dict:
+    """The body of the availability routes, in the shape AvailabilitySerializer documents.
+
+    Built by hand: a month of slots through DRF fields cost more than computing the slots.
+    """
+    zone = ZoneInfo(property.time_zone)
     return {
-        "start": slot.start,
-        "end": slot.end,
-        "start_local": _local(slot.start, zone),
-        "tour_type": slot.tour_type,
-        "manager_ids": list(slot.manager_ids),
-        "remaining_capacity": slot.remaining_capacity,
+        "property_id": str(property.pk),
+        "property_manager_id": str(manager.pk) if manager else None,
+        "time_zone": property.time_zone,
+        "tour_type": tour_type,
+        "slot_minutes": slot_minutes,
+        "start": _utc(start),
+        "end": _utc(end),
+        "slots": [
+            {
+                "start": _utc(slot.start),
+                "end": _utc(slot.end),
+                "start_local": slot.start.astimezone(zone).isoformat(),
+                "tour_type": slot.tour_type,
+                "property_manager_ids": [str(pk) for pk in slot.manager_ids] if show_managers else [],
+                "remaining_capacity": slot.remaining_capacity,
+            }
+            for slot in slots
+        ],
+    }
+
+
+def calendar_availability_data(data: dict) -> dict:
+    """The body of the calendar availability routes, in the shape CalendarAvailabilitySerializer documents."""
+
+    def block(entry):
+        return {"start": _utc(entry["start"]), "end": _utc(entry["end"])}
+
+    return {
+        "property_id": str(data["property_id"]),
+        "time_zone": data["time_zone"],
+        "start": _utc(data["start"]),
+        "end": _utc(data["end"]),
+        "managers": [
+            {
+                "property_manager_id": str(row["property_manager_id"]),
+                "name": row["name"],
+                "busy": [
+                    {
+                        **block(entry),
+                        "source": entry["source"],
+                        "tour_id": str(entry["tour_id"]) if entry["tour_id"] else None,
+                    }
+                    for entry in row["busy"]
+                ],
+                "free": [block(entry) for entry in row["free"]],
+                "calendars": [
+                    {
+                        "id": str(calendar.pk),
+                        "provider": calendar.provider,
+                        "sync_status": calendar.sync_status,
+                        "last_sync": _utc(calendar.last_sync) if calendar.last_sync else None,
+                    }
+                    for calendar in row["calendars"]
+                ],
+            }
+            for row in data["managers"]
+        ],
     }
 
 

@@ -163,18 +163,15 @@ class PropertyToursViewSet(TenantScopedViewSet):
         )
         config = selectors.tour_settings_get(property=property_)
         return Response(
-            serializers.AvailabilitySerializer(
-                {
-                    "property_id": property_.pk,
-                    "property_manager_id": manager.pk if manager else None,
-                    "time_zone": property_.time_zone,
-                    "tour_type": query["tour_type"],
-                    "slot_minutes": config.slot_minutes,
-                    "start": query["start"],
-                    "end": query["end"],
-                    "slots": [serializers.slot_data(slot, property_.time_zone) for slot in slots],
-                }
-            ).data
+            serializers.availability_data(
+                property=property_,
+                manager=manager,
+                tour_type=query["tour_type"],
+                slot_minutes=config.slot_minutes,
+                start=query["start"],
+                end=query["end"],
+                slots=slots,
+            )
         )
 
     @extend_schema(
@@ -204,7 +201,7 @@ class PropertyToursViewSet(TenantScopedViewSet):
         data = selectors.calendar_availability(
             property=property_, start=query["start"], end=query["end"], manager=manager
         )
-        return Response(serializers.CalendarAvailabilitySerializer(data).data)
+        return Response(serializers.calendar_availability_data(data))
 
     @extend_schema(
         tags=TOURS,
@@ -373,17 +370,17 @@ class PublicTourAvailabilityView(_PublicTourView):
             property=tour.property, start=query["start"], end=query["end"], tour_type=tour.tour_type, ignoring_tour=tour
         )
         config = selectors.tour_settings_get(property=tour.property)
-        data = {
-            "property_id": tour.property_id,
-            "property_manager_id": None,
-            "time_zone": zone,
-            "tour_type": tour.tour_type,
-            "slot_minutes": config.slot_minutes,
-            "start": query["start"],
-            "end": query["end"],
-            "slots": [{**serializers.slot_data(slot, zone), "manager_ids": []} for slot in slots],
-        }
-        return Response(serializers.AvailabilitySerializer(data).data)
+        data = serializers.availability_data(
+            property=tour.property,
+            manager=None,
+            tour_type=tour.tour_type,
+            slot_minutes=config.slot_minutes,
+            start=query["start"],
+            end=query["end"],
+            slots=slots,
+            show_managers=False,
+        )
+        return Response(data)
 
 
 @extend_schema(

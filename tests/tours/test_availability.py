@@ -10,6 +10,7 @@ from tests.conftest import client_for
 from tests.tours.conftest import local_slot, make_tour
 from tours.models import BusyInterval, TourHold, TourSettings, TourType
 from tours.selectors import tour_available_slots
+from tours.serializers import AvailabilitySerializer
 
 pytestmark = pytest.mark.django_db
 
@@ -198,6 +199,8 @@ def test_the_route_returns_utc_slots_with_the_local_offset(tenants, tour_setting
     assert local.strftime("%H:%M") == "09:00"
     assert local == datetime.fromisoformat(first["start"].replace("Z", "+00:00"))
     assert first["remaining_capacity"] == 2
+    documented = AvailabilitySerializer(data=data)
+    assert documented.is_valid(), documented.errors  # the hand-built body has the documented shape
 
 
 def test_the_per_manager_route_answers_404_for_a_manager_not_at_the_property(tenants, tour_settings):

@@ -14,6 +14,7 @@ from tours import calendars, tasks
 from tours.clients.calendly import sign_webhook
 from tours.models import BusyInterval, CalendarIntegration, SyncStatus
 from tours.selectors import tour_available_slots
+from tours.serializers import CalendarAvailabilitySerializer
 
 pytestmark = pytest.mark.django_db
 CHICAGO = ZoneInfo("America/Chicago")
@@ -274,6 +275,8 @@ def test_calendar_availability_shows_busy_sources_and_free_windows(tenants, ical
         f"/api/calendar/availability/{tenants.a1.pk}/{tenants.manager_read.pk}?start={day}&end={day}"
     )
     assert response.status_code == 200
+    documented = CalendarAvailabilitySerializer(data=response.json()["data"])
+    assert documented.is_valid(), documented.errors  # the hand-built body has the documented shape
     (manager,) = response.json()["data"]["managers"]
     assert {b["source"] for b in manager["busy"]} == {"ical"}
     assert len(manager["busy"]) == 2  # the standup and the meeting
