@@ -297,6 +297,10 @@ SPECTACULAR_SETTINGS = {
         "QuestionRoutingModeEnum": "faqs.models.RoutingMode.choices",
         "FaqSourceTypeEnum": "faqs.models.FaqSource.choices",
         "FaqScopeEnum": ["property", "company"],
+        "ConversationStatusEnum": "conversations.models.ConversationStatus.choices",
+        "ConversationTourTypeEnum": "conversations.models.TourType.choices",
+        "LeadNotificationStatusEnum": "conversations.models.NotificationStatus.choices",
+        "LeadNotificationUpdateStatusEnum": ["read", "responded"],
     },
 }
 

@@ -18,7 +18,7 @@ def manager_group(manager_id) -> str:
 
 
 def message_payload(message) -> dict:
-    """A message as the widget and the dashboards see it (the REST MessageSerializer's fields)."""
+    """A message as the widget and the dashboards see it (the REST ChatMessageSerializer's fields)."""
     manager = message.sender_manager
     return {
         "id": str(message.pk),

@@ -9,6 +9,7 @@ from conversations.models import (
     ConversationStatus,
     LeadNotification,
     Message,
+    MessageSender,
     NotificationPreference,
     NotificationStatus,
     NotificationType,
@@ -210,7 +211,7 @@ class BookTourResultSerializer(serializers.Serializer):
     tour_id = serializers.UUIDField(allow_null=True, help_text="The tours app's booking, when it made one.")
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class ChatMessageSerializer(serializers.ModelSerializer):
     conversation_id = serializers.UUIDField(read_only=True)
     sender_manager_id = serializers.UUIDField(read_only=True, allow_null=True)
     sender_name = serializers.SerializerMethodField()
@@ -238,10 +239,10 @@ class MessageSerializer(serializers.ModelSerializer):
         return manager.user.get_full_name() if manager is not None else None
 
 
-class PublicMessageSerializer(MessageSerializer):
+class PublicMessageSerializer(ChatMessageSerializer):
     """Messages as the widget sees them (no internal metadata)."""
 
-    class Meta(MessageSerializer.Meta):
+    class Meta(ChatMessageSerializer.Meta):
         fields = [
             "id",
             "conversation_id",
@@ -442,7 +443,7 @@ class ChatSettingsSerializer(serializers.ModelSerializer):
 
 
 class ChatHistoryItemSerializer(serializers.Serializer):
-    sender = serializers.ChoiceField(["prospect", "bot", "manager"])
+    sender = serializers.ChoiceField(MessageSender.choices)
     text = serializers.CharField(max_length=4000)
 
 

@@ -214,11 +214,11 @@ class ConversationViewSet(
         services.conversation_delete(conversation=self.get_object())
         return Response(None)
 
-    @extend_schema(methods=["GET"], responses=serializers.MessageSerializer(many=True))
+    @extend_schema(methods=["GET"], responses=serializers.ChatMessageSerializer(many=True))
     @extend_schema(
         methods=["POST"],
         request=serializers.MessageCreateSerializer,
-        responses={201: serializers.MessageSerializer, 200: serializers.MessageSerializer},
+        responses={201: serializers.ChatMessageSerializer, 200: serializers.ChatMessageSerializer},
         description="A manager's message; writing in a conversation that the bot runs takes it over.",
     )
     @action(detail=True, methods=["get", "post"])
@@ -233,16 +233,18 @@ class ConversationViewSet(
                 text=data["text"],
                 client_message_id=data.get("client_message_id"),
             )
-            return Response(serializers.MessageSerializer(message).data, status=201 if created else 200)
+            return Response(serializers.ChatMessageSerializer(message).data, status=201 if created else 200)
         page = self.paginate_queryset(selectors.messages_of(conversation))
-        return self.get_paginated_response(serializers.MessageSerializer(page, many=True).data)
+        return self.get_paginated_response(serializers.ChatMessageSerializer(page, many=True).data)
 
     def _acting_manager(self) -> PropertyManager | None:
         manager_id = self.access.manager_id
         return PropertyManager.objects.select_related("user").get(pk=manager_id) if manager_id else None
 
     @extend_schema(
-        methods=["PUT", "PATCH"], request=serializers.MessageUpdateSerializer, responses=serializers.MessageSerializer
+        methods=["PUT", "PATCH"],
+        request=serializers.MessageUpdateSerializer,
+        responses=serializers.ChatMessageSerializer,
     )
     @extend_schema(methods=["DELETE"], responses={200: None})
     @action(
@@ -255,7 +257,9 @@ class ConversationViewSet(
             services.message_delete(message=message)
             return Response(None)
         data = parse_input(serializers.MessageUpdateSerializer, request)
-        return Response(serializers.MessageSerializer(services.message_update(message=message, text=data["text"])).data)
+        return Response(
+            serializers.ChatMessageSerializer(services.message_update(message=message, text=data["text"])).data
+        )
 
     @extend_schema(request=serializers.StatusSerializer, responses=serializers.ConversationSerializer)
     @action(detail=True, methods=["put"], url_path="status")
