@@ -77,7 +77,8 @@ _NO_PETS = re.compile(
 _OWN_VERB = r"(?:have|own|got|have got|bring|bringing|am bringing|are bringing|with)"
 _PET_GROUP = rf"((?:(?:{_NUM}|some)\s+(?:small |big |large |little |senior |young |old |indoor |outdoor )?{_PET}(?:\s*(?:,|and|&)\s*)?)+)"  # noqa: E501
 _SUBJECT = r"(?:i|we|i'll|we'll|i'm|we're|i've|we've|me|(?:me|i|my \w+) and (?:my |our )?\w+)"
-_OWNED_LIST = re.compile(rf"\b{_SUBJECT}\s+(?:also\s+)?{_OWN_VERB}\s+{_PET_GROUP}", re.I)
+# "we have a dog", and the subject carried over: "we need a 2br and have a dog".
+_OWNED_LIST = re.compile(rf"\b(?:{_SUBJECT}|and)\s+(?:also\s+)?{_OWN_VERB}\s+{_PET_GROUP}", re.I)
 _POSSESSIVE = re.compile(rf"\b(?:my|our)\s+(?:\w+\s+)?(?:two |2 |three |3 )?({_PET})\b", re.I)
 _PET_ITEM = re.compile(
     rf"({_NUM}|some)\s+(?:small |big |large |little |senior |young |old |indoor |outdoor )?({_PET})", re.I

@@ -25,6 +25,7 @@ NOW = datetime(2026, 11, 24, 9, 0, tzinfo=ZoneInfo("America/Chicago"))
         ("I have a bird", (True, {"bird": 1})),
         ("we have a guinea pig", (True, {"guinea pig": 1})),
         ("me and my husband have one cat", (True, {"cat": 1})),
+        ("Hi! We need a 2br and have a dog", (True, {"dog": 1})),
         ("no pets", (False, {})),
         ("No pets here!", (False, {})),
         ("we don't have any pets", (False, {})),
@@ -309,6 +310,9 @@ def test_one_message_fills_several_fields():
     assert found.prospect == {"email": "jane@x.com", "first_name": "Jane", "last_name": "Doe"}
 
 
-@pytest.mark.parametrize("text", ["Can I have a dog?", "could we bring two cats", "I have a question about dogs"])
+@pytest.mark.parametrize(
+    "text",
+    ["Can I have a dog?", "could we bring two cats", "I have a question about dogs", "Is a 2br ok and have a dog?"],
+)
 def test_pets_not_from_asking_permission(text):
     assert extraction.extract_pets(text) is None
