@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "conversations",
     "faqs",
     "tours",
+    "resman",
 ]
 
 MIDDLEWARE = [
@@ -216,6 +217,11 @@ CELERY_BEAT_SCHEDULE = {
     "tours-sync-due-calendars": {"task": "tours.sync_due_calendars", "schedule": 300.0},
     # Lead-notification emails held during a manager's quiet hours go out once those hours end.
     "conversations-release-held-emails": {"task": "conversations.release_held_notification_emails", "schedule": 300.0},
+    # ResMan: due lead polls and unit syncs are queued each minute; the outbox sweep re-queues
+    # pushes whose retry time has come (a lost Celery message never strands one).
+    "resman-poll-due-properties": {"task": "resman.poll_due_properties", "schedule": 60.0},
+    "resman-sync-due-units": {"task": "resman.sync_due_units", "schedule": 300.0},
+    "resman-dispatch-due-outbox": {"task": "resman.dispatch_due_outbox", "schedule": 60.0},
 }
 # Slow integrations get their own queues so a backlog in one does not delay the others; a worker
 # consumes them with `-Q celery,emails,resman`.
@@ -223,6 +229,7 @@ CELERY_TASK_ROUTES = {
     "accounts.tasks.*": {"queue": "emails"},
     "tours.send_tour_notification": {"queue": "emails"},
     "conversations.send_notification_email": {"queue": "emails"},
+    "resman.*": {"queue": "resman"},
 }
 
 # --- Auth -------------------------------------------------------------------------------------
@@ -301,6 +308,11 @@ SPECTACULAR_SETTINGS = {
         "ConversationTourTypeEnum": "conversations.models.TourType.choices",
         "LeadNotificationStatusEnum": "conversations.models.NotificationStatus.choices",
         "LeadNotificationUpdateStatusEnum": ["read", "responded"],
+        "ResManLeadStatusEnum": "resman.models.LeadStatus.choices",
+        "ResManOutboxStatusEnum": "resman.models.OutboxStatus.choices",
+        "ResManConflictStatusEnum": "resman.models.ConflictStatus.choices",
+        "ResManSyncFrequencyEnum": "resman.models.SyncFrequency.choices",
+        "ResManWebhookResultEnum": ["accepted", "duplicate"],
     },
 }
 
@@ -349,6 +361,28 @@ TOUR_REMINDER_OFFSETS_MINUTES = [int(v) for v in env_list("TOUR_REMINDER_OFFSETS
 # The prospect's page for rescheduling or cancelling; {token} is the signed manage token.
 TOUR_MANAGE_URL = env("TOUR_MANAGE_URL", f"{FRONTEND_URL}/tours/manage/{{token}}")
 TOUR_MANAGE_LINK_MAX_AGE_DAYS = env_int("TOUR_MANAGE_LINK_MAX_AGE_DAYS", 400)
+
+# --- ResMan -------------------------------------------------------------------------------------
+# Per-call read timeout, immediate re-tries of idempotent reads, and a cap on reading one reply.
+RESMAN_TIMEOUT_SECONDS = float(env("RESMAN_TIMEOUT_SECONDS", "10"))
+RESMAN_READ_ATTEMPTS = env_int("RESMAN_READ_ATTEMPTS", 3)
+RESMAN_STREAM_DEADLINE_SECONDS = float(env("RESMAN_STREAM_DEADLINE_SECONDS", "120"))
+# Outbox: attempts before a push is a final failure, and the exponential backoff between them
+# (base * 2^attempt, capped). A write whose outcome is unknown (timed out) waits at least
+# RESMAN_UNKNOWN_OUTCOME_SECONDS, longer than ResMan takes to finish it, before the dedupe search.
+RESMAN_OUTBOX_MAX_ATTEMPTS = env_int("RESMAN_OUTBOX_MAX_ATTEMPTS", 8)
+RESMAN_RETRY_BASE_SECONDS = float(env("RESMAN_RETRY_BASE_SECONDS", "30"))
+RESMAN_RETRY_MAX_SECONDS = float(env("RESMAN_RETRY_MAX_SECONDS", "3600"))
+RESMAN_UNKNOWN_OUTCOME_SECONDS = float(env("RESMAN_UNKNOWN_OUTCOME_SECONDS", "120"))
+# Lead poll: every property is polled this often; a first poll reads this far back; one
+# SearchProspects window spans at most this much (halved on ResMan's 502, down to 60 s).
+RESMAN_POLL_INTERVAL_SECONDS = env_int("RESMAN_POLL_INTERVAL_SECONDS", 900)
+RESMAN_BACKFILL_DAYS = env_int("RESMAN_BACKFILL_DAYS", 30)
+RESMAN_POLL_WINDOW_HOURS = env_int("RESMAN_POLL_WINDOW_HOURS", 24)
+# Webhooks: signatures older than this are replays.
+RESMAN_WEBHOOK_TOLERANCE_SECONDS = env_int("RESMAN_WEBHOOK_TOLERANCE_SECONDS", 300)
+# ResMan appointments have no end: they block this long (minutes) in tour availability.
+RESMAN_APPOINTMENT_MINUTES = env_int("RESMAN_APPOINTMENT_MINUTES", 30)
 
 # --- CORS and security headers ----------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "http://localhost:3000")
