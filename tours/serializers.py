@@ -135,7 +135,7 @@ class TourCreateInputSerializer(_TourPeopleInput):
     notes = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
 
-class TourUpdateInputSerializer(serializers.Serializer):
+class TourEditInputSerializer(serializers.Serializer):
     prospect_name = serializers.CharField(max_length=200)
     prospect_email = serializers.EmailField(allow_blank=True)
     prospect_phone = serializers.CharField(max_length=32, allow_blank=True)
@@ -542,6 +542,6 @@ class CalendarAvailabilitySerializer(serializers.Serializer):
     managers = ManagerCalendarSerializer(many=True)
 
 
-class WebhookResultSerializer(serializers.Serializer):
+class CalendlyWebhookResultSerializer(serializers.Serializer):
     event = serializers.CharField()
     handled = serializers.BooleanField()

@@ -59,17 +59,17 @@ class TourViewSet(_PropertyFromBody, mixins.ListModelMixin, mixins.RetrieveModel
         tour = services.tour_record(property=property_, start=data.pop("tour_datetime"), **data)
         return self._render(tour, status.HTTP_201_CREATED)
 
-    @extend_schema(request=serializers.TourUpdateInputSerializer, responses=serializers.TourSerializer)
+    @extend_schema(request=serializers.TourEditInputSerializer, responses=serializers.TourSerializer)
     def update(self, request, pk=None):
         return self._update(request, partial=False)
 
-    @extend_schema(request=serializers.TourUpdateInputSerializer, responses=serializers.TourSerializer)
+    @extend_schema(request=serializers.TourEditInputSerializer, responses=serializers.TourSerializer)
     def partial_update(self, request, pk=None):
         return self._update(request, partial=True)
 
     def _update(self, request, *, partial):
         tour = self.get_object()
-        data = dict(parse_input(serializers.TourUpdateInputSerializer, request, partial=partial))
+        data = dict(parse_input(serializers.TourEditInputSerializer, request, partial=partial))
         with transaction.atomic():
             tour = services.tour_update(tour=tour, manager=data.pop("manager", None), **data)
         return self._render(tour)
@@ -404,7 +404,7 @@ class PublicTourCancelView(_PublicTourView):
 @extend_schema(
     tags=CALENDAR,
     request={"application/json": {"type": "object", "description": "Calendly's webhook delivery."}},
-    responses=serializers.WebhookResultSerializer,
+    responses=serializers.CalendlyWebhookResultSerializer,
     parameters=[OpenApiParameter("Calendly-Webhook-Signature", location=OpenApiParameter.HEADER, required=True)],
 )
 class CalendlyWebhookView(APIView):
