@@ -26,10 +26,20 @@ from tours import tasks
 from tours.clients.calendly import CalendlyClient, parse_calendly_time, verify_webhook_signature
 from tours.clients.ical import ICalFeedInvalid, ical_busy_events, ical_download
 from tours.models import BusyInterval, CalendarIntegration, CalendarProvider, SyncStatus
-from tours.selectors import tour_managers
+from tours.selectors import tour_managers, tour_settings_get
 
 logger = logging.getLogger(__name__)
 CLAIM_FOR = timedelta(minutes=5)
+# What a sync writes back on its integration, success or not.
+SYNC_FIELDS = [
+    "sync_status",
+    "last_error",
+    "last_attempt_at",
+    "sync_claimed_until",
+    "calendly_uri",
+    "calendly_webhook_uri",
+    "updated_at",
+]
 
 
 class WebhookRejected(DomainError):
@@ -310,26 +320,17 @@ def calendar_sync(*, integration_id) -> SyncResult:
     if not claimed:
         return SyncResult(ok=False, message="Not synced: inactive, missing or already syncing.", skipped=True)
     integration = CalendarIntegration.objects.select_related("property__company").get(pk=integration_id)
-    # Calendly refuses ranges that start in the past.
+    # Calendly refuses ranges that start in the past. Read at least as far as tours can be booked.
     start = now + timedelta(minutes=1)
-    end = now + timedelta(days=settings.CALENDAR_SYNC_DAYS)
+    horizon = tour_settings_get(property=integration.property).horizon_days
+    end = now + timedelta(days=max(settings.CALENDAR_SYNC_DAYS, horizon))
     try:
         intervals = _fetch(integration, start, end)
     except (ExternalServiceError, ExternalServiceRejected, ICalFeedInvalid) as exc:
         transient = isinstance(exc, ExternalServiceError)
         integration.sync_status, integration.last_error = SyncStatus.ERROR, str(exc)[:1000]
         integration.last_attempt_at, integration.sync_claimed_until = now, None
-        integration.save(
-            update_fields=[
-                "sync_status",
-                "last_error",
-                "last_attempt_at",
-                "sync_claimed_until",
-                "calendly_uri",
-                "calendly_webhook_uri",
-                "updated_at",
-            ]
-        )
+        integration.save(update_fields=SYNC_FIELDS)
         return SyncResult(ok=False, message=str(exc), transient=transient)
     with transaction.atomic():
         count = busy_times_replace(
@@ -344,7 +345,8 @@ def calendar_sync(*, integration_id) -> SyncResult:
         integration.sync_status, integration.last_error = SyncStatus.ACTIVE, ""
         integration.last_sync = integration.last_attempt_at = timezone.now()
         integration.last_event_count, integration.sync_claimed_until = count, None
-        integration.save()
+        # Only what the sync owns: credentials may have been edited while it read the calendar.
+        integration.save(update_fields=[*SYNC_FIELDS, "last_sync", "last_event_count"])
     return SyncResult(ok=True, message=f"Read {count} busy times.", event_count=count)
 
 

@@ -432,6 +432,7 @@ def tour_record_outcome(*, tour: Tour, status: str, outcome: str = "", notes: st
     return tour
 
 
+@transaction.atomic
 def tour_update(*, tour: Tour, manager=None, **fields) -> Tour:
     """Changes the prospect's details or notes; a new manager goes through `tour_reassign`."""
     if manager is not None and manager.pk != tour.property_manager_id:

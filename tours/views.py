@@ -70,8 +70,7 @@ class TourViewSet(_PropertyFromBody, mixins.ListModelMixin, mixins.RetrieveModel
     def _update(self, request, *, partial):
         tour = self.get_object()
         data = dict(parse_input(serializers.TourEditInputSerializer, request, partial=partial))
-        with transaction.atomic():
-            tour = services.tour_update(tour=tour, manager=data.pop("manager", None), **data)
+        tour = services.tour_update(tour=tour, manager=data.pop("manager", None), **data)
         return self._render(tour)
 
     @extend_schema(responses={200: None})

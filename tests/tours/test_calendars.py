@@ -521,3 +521,13 @@ def test_a_delivery_for_an_unknown_integration_is_404(api_client, calendly):
         HTTP_CALENDLY_WEBHOOK_SIGNATURE=sign_webhook(signing_key="x", body=body),
     )
     assert response.status_code == 404
+
+
+def test_a_calendar_is_read_as_far_ahead_as_tours_can_be_booked(calendly, fake_calendly, tour_settings):
+    tour_settings.horizon_days = 90
+    tour_settings.save()
+    fake_calendly.requests.clear()
+    assert calendars.calendar_sync(integration_id=calendly.pk).ok
+    windows = [r for r in fake_calendly.requests if r.path == "/user_busy_times"]
+    last_end = datetime.fromisoformat(windows[-1].query["end_time"].replace("Z", "+00:00"))
+    assert len(windows) == 13 and last_end > timezone.now() + timedelta(days=89)
