@@ -38,6 +38,9 @@ from core.tenancy import scope_queryset
 from properties.models import PropertyManager
 
 logger = logging.getLogger(__name__)
+# Message handling runs on the thread pool (thread_sensitive=False), each call on a pooled database
+# connection: one socket's messages stay in order (a consumer handles one frame at a time) while
+# many sockets' database work overlaps instead of queueing behind one thread.
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -229,7 +232,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             if self.identity.role == "prospect":
-                turn = await database_sync_to_async(_prospect_turn)(
+                turn = await database_sync_to_async(_prospect_turn, thread_sensitive=False)(
                     identity=self.identity,
                     text=text,
                     client_message_id=client_message_id,
@@ -243,7 +246,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             if not self.identity.can_write:
                 await self._error(ErrorCode.INSUFFICIENT_PERMISSIONS, "Your access to this property is read-only.")
                 return
-            message, created = await database_sync_to_async(services.manager_message_send)(
+            message, created = await database_sync_to_async(services.manager_message_send, thread_sensitive=False)(
                 conversation=self.identity.conversation,
                 manager=self.identity.manager,
                 text=text,

@@ -322,9 +322,12 @@ def _apply_contact(conversation: Conversation, contact: dict) -> None:
 
 
 @transaction.atomic
-def conversation_qualify(*, conversation: Conversation, contact: dict | None = None, **fields) -> Conversation:
+def conversation_qualify(
+    *, conversation: Conversation, contact: dict | None = None, already_locked: bool = False, **fields
+) -> Conversation:
     """Fills qualification fields (and the prospect's contact details), recomputes the lead score,
-    and moves an active conversation to qualified when the rules say so."""
+    and moves an active conversation to qualified when the rules say so. `already_locked`: the
+    caller holds the conversation row (select_for_update) in its transaction."""
     unknown = set(fields) - set(QUALIFICATION_FIELDS) - {"is_qualified", "pre_qualified"}
     if unknown:
         raise ValidationFailed(
@@ -336,7 +339,8 @@ def conversation_qualify(*, conversation: Conversation, contact: dict | None = N
         raise ValidationFailed(
             "The price range is reversed.", details={"price_range_min": ["Must not exceed price_range_max."]}
         )
-    conversation = _locked(conversation.pk) if conversation.pk else conversation
+    if not already_locked:
+        conversation = _locked(conversation.pk)
     forced = {name: fields.pop(name) for name in ("is_qualified", "pre_qualified") if name in fields}
     for name, value in fields.items():
         setattr(conversation, name, value)
@@ -465,8 +469,10 @@ def _append(
     manager=None,
     client_message_id: str | None = None,
     metadata: dict | None = None,
+    **conversation_fields,
 ) -> Message:
-    """Numbers and stores one message in a conversation already locked by the caller."""
+    """Numbers and stores one message in a conversation already locked by the caller (and writes
+    `conversation_fields` in the same UPDATE)."""
     now = timezone.now()
     response_ms = None
     if sender == MessageSender.PROSPECT:
@@ -492,6 +498,7 @@ def _append(
         last_message_at=message.created_at,
         awaiting_reply_since=conversation.awaiting_reply_since,
         updated_at=now,
+        **conversation_fields,
     )
     realtime.broadcast_message(message)
     return message
@@ -650,12 +657,15 @@ def bot_respond(*, conversation_id, message: Message) -> Message | None:
         texts = [reply.text] if reply.text else []
         texts += _apply_bot_reply(locked, reply, message)
         locked.bot_state = reply.state
-        Conversation.objects.filter(pk=locked.pk).update(bot_state=reply.state)
         metadata = {"engine": reply.engine, "intents": reply.intents, "in_reply_to": str(message.pk)}
         if reply.fell_back:
             metadata.update(fell_back=True, error=reply.error[:300])
         return _append(
-            locked, sender=MessageSender.BOT, text=" ".join(texts) or "Could you tell me a bit more?", metadata=metadata
+            locked,
+            sender=MessageSender.BOT,
+            text=" ".join(texts) or "Could you tell me a bit more?",
+            metadata=metadata,
+            bot_state=reply.state,
         )
 
 
@@ -668,8 +678,7 @@ def _apply_bot_reply(conversation: Conversation, reply, message: Message) -> lis
             fields["desired_features"] = sorted(
                 set(conversation.desired_features or []) | set(fields["desired_features"])
             )
-        conversation_qualify(conversation=conversation, contact=reply.prospect_updates, **fields)
-        conversation.refresh_from_db()
+        conversation_qualify(conversation=conversation, contact=reply.prospect_updates, already_locked=True, **fields)
     for action in reply.actions:
         if action.kind == ESCALATE_QUESTION:
             _escalate(conversation, action.data.get("question") or message.text)

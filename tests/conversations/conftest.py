@@ -112,6 +112,13 @@ def asgi_server(transactional_db):
 
 
 def close_consumer_connections() -> None:
-    """Consumers query from asgiref's executor thread; closing its connections lets the test
-    database be dropped at the end of the run."""
+    """Consumers query from executor threads that outlive the test; their connections would keep
+    the test database from being dropped at the end of the run."""
     asyncio.run(database_sync_to_async(connections.close_all)())
+    connection = connections["default"]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
