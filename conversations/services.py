@@ -283,6 +283,18 @@ def _lead_dict(conversation: Conversation) -> dict:
     }
 
 
+def _lead_state(conversation: Conversation) -> tuple:
+    """What integrations and dashboards care about, to tell whether anything changed."""
+    return (
+        tuple(sorted(_lead_dict(conversation).items(), key=lambda item: item[0])),
+        tuple(sorted(_contact_dict(conversation.prospect).items())),
+        conversation.status,
+        conversation.lead_score,
+        conversation.is_qualified,
+        conversation.pre_qualified,
+    )
+
+
 def _contact_dict(prospect: Prospect | None) -> dict:
     return {name: getattr(prospect, name) for name in CONTACT_FIELDS} if prospect else {}
 
@@ -342,6 +354,7 @@ def conversation_qualify(
     if not already_locked:
         conversation = _locked(conversation.pk)
     forced = {name: fields.pop(name) for name in ("is_qualified", "pre_qualified") if name in fields}
+    before = _lead_state(conversation)
     for name, value in fields.items():
         setattr(conversation, name, value)
     _apply_contact(conversation, contact or {})
@@ -350,6 +363,8 @@ def conversation_qualify(
         # A manager's judgement overrides the rules.
         newly_qualified = newly_qualified or (name == "is_qualified" and value and not conversation.is_qualified)
         setattr(conversation, name, value)
+    if _lead_state(conversation) == before:
+        return conversation  # nothing new: no write, no event, no broadcast
     conversation.save()
     _lead_updated(conversation)
     if newly_qualified:
