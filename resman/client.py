@@ -14,7 +14,7 @@ The client knows nothing of Django models: services hand it plain values.
 import json
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from xml.etree.ElementTree import ParseError
 
 import requests
@@ -70,7 +70,11 @@ class ResManApiError(DomainError):
         super().__init__(f"ResMan: {self.description}", details={"method": method, "description": self.description})
 
 
-def resman_time(moment: datetime) -> str:
+def resman_time(moment: datetime, *, round_up: bool = False) -> str:
+    """Whole seconds, UTC. A window's end is rounded up so nothing modified in its last second
+    waits for the next poll (the overlap is read twice, and ingestion applies it once)."""
+    if round_up and moment.microsecond:
+        moment = moment.replace(microsecond=0) + timedelta(seconds=1)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
@@ -222,7 +226,7 @@ class ResManClient:
             "FirstName": first_name,
             "LastName": last_name,
             "ModifiedStartDateTime": resman_time(modified_start) if modified_start else None,
-            "ModifiedEndDateTime": resman_time(modified_end) if modified_end else None,
+            "ModifiedEndDateTime": resman_time(modified_end, round_up=True) if modified_end else None,
         }
         response = self._attempts(lambda: self._post(method, params))
         for element in self._xml(method, response, {"Prospect"}):

@@ -20,7 +20,7 @@ from resman.models import (
 
 
 # --- leads ------------------------------------------------------------------------------------------
-class LeadSerializer(serializers.ModelSerializer):
+class ResManLeadSerializer(serializers.ModelSerializer):
     """One prospect's guest card at one property, and how it stands with ResMan."""
 
     lead_id = serializers.UUIDField(source="id", read_only=True)
@@ -56,19 +56,19 @@ class LeadSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class LeadListQuerySerializer(serializers.Serializer):
+class ResManLeadListQuerySerializer(serializers.Serializer):
     property_id = serializers.UUIDField(required=False)
     status = serializers.ChoiceField(LeadStatus.choices, required=False)
     linked = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
-class LeadDetailQuerySerializer(serializers.Serializer):
+class ResManLeadDetailQuerySerializer(serializers.Serializer):
     refresh = serializers.BooleanField(
         required=False, default=False, help_text="Read the guest card from ResMan first."
     )
 
 
-class LeadSyncInputSerializer(serializers.Serializer):
+class ResManLeadSyncInputSerializer(serializers.Serializer):
     direction = serializers.ChoiceField(
         ["push", "pull"], help_text="push: our lead to ResMan; pull: ResMan's changes here."
     )
@@ -84,7 +84,7 @@ class LeadSyncInputSerializer(serializers.Serializer):
         return data
 
 
-class OutboxItemSerializer(serializers.ModelSerializer):
+class ResManOutboxItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = OutboxItem
         fields = [
@@ -109,13 +109,13 @@ class OutboxItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OutboxListQuerySerializer(serializers.Serializer):
+class ResManOutboxListQuerySerializer(serializers.Serializer):
     property_id = serializers.UUIDField(required=False)
     status = serializers.ChoiceField(OutboxStatus.choices, required=False)
     kind = serializers.ChoiceField(OutboxKind.choices, required=False)
 
 
-class IngestResultSerializer(serializers.Serializer):
+class ResManIngestResultSerializer(serializers.Serializer):
     received = serializers.IntegerField()
     created = serializers.IntegerField()
     linked = serializers.IntegerField()
@@ -126,13 +126,15 @@ class IngestResultSerializer(serializers.Serializer):
     events = serializers.IntegerField()
 
 
-class LeadSyncOutputSerializer(serializers.Serializer):
+class ResManLeadSyncOutputSerializer(serializers.Serializer):
     direction = serializers.CharField()
-    outbox_item = OutboxItemSerializer(required=False, allow_null=True, help_text="push: the push and its outcome.")
+    outbox_item = ResManOutboxItemSerializer(
+        required=False, allow_null=True, help_text="push: the push and its outcome."
+    )
     pull = serializers.DictField(required=False, allow_null=True, help_text="pull: what the poll read and applied.")
 
 
-class LeadUpdateInputSerializer(serializers.Serializer):
+class ResManLeadUpdateInputSerializer(serializers.Serializer):
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
@@ -153,12 +155,12 @@ class LeadUpdateInputSerializer(serializers.Serializer):
         return data
 
 
-class LeadUpdateOutputSerializer(serializers.Serializer):
-    lead = LeadSerializer()
-    outbox_item = OutboxItemSerializer()
+class ResManLeadUpdateOutputSerializer(serializers.Serializer):
+    lead = ResManLeadSerializer()
+    outbox_item = ResManOutboxItemSerializer()
 
 
-class LeadStatusInputSerializer(serializers.Serializer):
+class ResManLeadStatusInputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(LeadStatus.choices, help_text="lost: ResMan's Cancel event; active: ReActivate.")
     reason_id = serializers.CharField(
         max_length=64, required=False, allow_blank=True, help_text="ResMan lost-reason ID (default: the property's)."
@@ -166,7 +168,7 @@ class LeadStatusInputSerializer(serializers.Serializer):
     comments = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
 
-class ConflictSerializer(serializers.ModelSerializer):
+class ResManConflictSerializer(serializers.ModelSerializer):
     conflict_id = serializers.UUIDField(source="id", read_only=True)
     lead_id = serializers.UUIDField(read_only=True)
     property_id = serializers.UUIDField(read_only=True)
@@ -199,13 +201,13 @@ class ConflictSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ConflictListQuerySerializer(serializers.Serializer):
+class ResManConflictListQuerySerializer(serializers.Serializer):
     property_id = serializers.UUIDField(required=False)
     lead_id = serializers.UUIDField(required=False)
     status = serializers.ChoiceField(ConflictStatus.choices, required=False, default=ConflictStatus.OPEN)
 
 
-class ResolveConflictInputSerializer(serializers.Serializer):
+class ResManResolveConflictInputSerializer(serializers.Serializer):
     resolution = serializers.ChoiceField(ConflictResolution.choices)
     value = serializers.JSONField(
         required=False, allow_null=True, help_text="With resolution 'value': the value to use."
@@ -217,39 +219,39 @@ class ResolveConflictInputSerializer(serializers.Serializer):
         return data
 
 
-class ResolveConflictOutputSerializer(serializers.Serializer):
-    conflict = ConflictSerializer()
-    outbox_item = OutboxItemSerializer()
+class ResManResolveConflictOutputSerializer(serializers.Serializer):
+    conflict = ResManConflictSerializer()
+    outbox_item = ResManOutboxItemSerializer()
 
 
 # --- tours ------------------------------------------------------------------------------------------
-class TourBookInputSerializer(serializers.Serializer):
+class ResManTourBookInputSerializer(serializers.Serializer):
     tour_id = serializers.UUIDField(help_text="A tour booked with the tours API, to send to ResMan.")
 
 
-class TourUpdateInputSerializer(serializers.Serializer):
+class ResManTourUpdateInputSerializer(serializers.Serializer):
     tour_datetime = serializers.DateTimeField(
         required=False, help_text="A new start (the tour is moved here first); omit to resend the current time."
     )
     property_manager_id = serializers.UUIDField(required=False, allow_null=True)
 
 
-class TourCancelInputSerializer(serializers.Serializer):
+class ResManTourCancelInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class TourPushOutputSerializer(serializers.Serializer):
+class ResManTourPushOutputSerializer(serializers.Serializer):
     tour_id = serializers.UUIDField()
     tour_status = serializers.CharField()
     tour_datetime = serializers.DateTimeField()
-    outbox_item = OutboxItemSerializer()
+    outbox_item = ResManOutboxItemSerializer()
 
 
-class SyncAvailabilityInputSerializer(serializers.Serializer):
+class ResManSyncAvailabilityInputSerializer(serializers.Serializer):
     property_id = serializers.UUIDField()
 
 
-class SyncAvailabilityOutputSerializer(serializers.Serializer):
+class ResManSyncAvailabilityOutputSerializer(serializers.Serializer):
     ok = serializers.BooleanField()
     appointments_blocked = serializers.IntegerField(required=False)
     received = serializers.IntegerField(required=False)
@@ -259,7 +261,7 @@ class SyncAvailabilityOutputSerializer(serializers.Serializer):
 
 
 # --- contacts ---------------------------------------------------------------------------------------
-class ContactLinkSerializer(serializers.Serializer):
+class ResManContactLinkSerializer(serializers.Serializer):
     lead_id = serializers.UUIDField(source="id")
     property_id = serializers.UUIDField()
     resman_prospect_id = serializers.CharField(allow_null=True)
@@ -269,7 +271,7 @@ class ContactLinkSerializer(serializers.Serializer):
     last_pushed_at = serializers.DateTimeField(allow_null=True)
 
 
-class ContactSerializer(serializers.Serializer):
+class ResManContactSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     contact_id = serializers.UUIDField(source="id")
     first_name = serializers.CharField()
@@ -277,22 +279,24 @@ class ContactSerializer(serializers.Serializer):
     email = serializers.CharField()
     phone = serializers.CharField()
     lead_source = serializers.CharField()
-    guest_cards = ContactLinkSerializer(many=True, help_text="The prospect's ResMan guest cards, one per property.")
+    guest_cards = ResManContactLinkSerializer(
+        many=True, help_text="The prospect's ResMan guest cards, one per property."
+    )
     updated_at = serializers.DateTimeField()
 
 
-class ContactQuerySerializer(serializers.Serializer):
+class ResManContactQuerySerializer(serializers.Serializer):
     refresh = serializers.BooleanField(
         required=False, default=False, help_text="Read the guest cards from ResMan first."
     )
 
 
-class ContactSyncInputSerializer(serializers.Serializer):
+class ResManContactSyncInputSerializer(serializers.Serializer):
     contact_id = serializers.UUIDField(help_text="The prospect.")
     property_id = serializers.UUIDField(required=False, help_text="Only this property's guest card.")
 
 
-class ContactUpdateInputSerializer(serializers.Serializer):
+class ResManContactUpdateInputSerializer(serializers.Serializer):
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     last_name = serializers.CharField(max_length=150, required=False, allow_blank=True)
     email = serializers.EmailField(required=False, allow_blank=True)
@@ -304,17 +308,17 @@ class ContactUpdateInputSerializer(serializers.Serializer):
         return data
 
 
-class ContactPushOutputSerializer(serializers.Serializer):
-    contact = ContactSerializer()
-    outbox_items = OutboxItemSerializer(many=True)
+class ResManContactPushOutputSerializer(serializers.Serializer):
+    contact = ResManContactSerializer()
+    outbox_items = ResManOutboxItemSerializer(many=True)
 
 
-class ContactMergeInputSerializer(serializers.Serializer):
+class ResManContactMergeInputSerializer(serializers.Serializer):
     primary_id = serializers.UUIDField(help_text="The prospect that stays.")
     secondary_id = serializers.UUIDField(help_text="The prospect merged into it (and removed).")
 
 
-class ContactMergeOutputSerializer(serializers.Serializer):
+class ResManContactMergeOutputSerializer(serializers.Serializer):
     primary_id = serializers.UUIDField()
     secondary_id = serializers.UUIDField()
     conversations_moved = serializers.IntegerField()
@@ -324,12 +328,12 @@ class ContactMergeOutputSerializer(serializers.Serializer):
 
 
 # --- units ------------------------------------------------------------------------------------------
-class TermPriceSerializer(serializers.Serializer):
+class ResManTermPriceSerializer(serializers.Serializer):
     term = serializers.IntegerField(help_text="Lease term in months.")
     rent = serializers.DecimalField(max_digits=10, decimal_places=2)
 
 
-class UnitAvailabilitySerializer(serializers.Serializer):
+class ResManUnitAvailabilitySerializer(serializers.Serializer):
     unit_id = serializers.UUIDField()
     unit = serializers.CharField()
     floor_plan = serializers.CharField()
@@ -340,19 +344,19 @@ class UnitAvailabilitySerializer(serializers.Serializer):
     available_date = serializers.DateField(allow_null=True, help_text="Null: available now.")
     rent = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)
     rent_min = serializers.DecimalField(max_digits=10, decimal_places=2, allow_null=True)
-    term_pricing = TermPriceSerializer(many=True)
+    term_pricing = ResManTermPriceSerializer(many=True)
     building = serializers.CharField()
     floor = serializers.CharField()
 
 
-class UnitAvailabilityQuerySerializer(serializers.Serializer):
+class ResManUnitAvailabilityQuerySerializer(serializers.Serializer):
     bedrooms = serializers.IntegerField(min_value=0, max_value=10, required=False)
     move_in_by = serializers.DateField(required=False, help_text="Units ready by this date.")
 
 
-class PricedUnitSerializer(serializers.ModelSerializer):
+class ResManPricedUnitSerializer(serializers.ModelSerializer):
     unit = serializers.CharField(source="resman_id")
-    term_pricing = TermPriceSerializer(source="offer_terms", many=True)
+    term_pricing = ResManTermPriceSerializer(source="offer_terms", many=True)
 
     class Meta:
         model = Unit
@@ -367,10 +371,10 @@ class PricedUnitSerializer(serializers.ModelSerializer):
         ]
 
 
-class FloorPlanPricingSerializer(serializers.ModelSerializer):
+class ResManFloorPlanPricingSerializer(serializers.ModelSerializer):
     floor_plan_id = serializers.UUIDField(source="id")
     code = serializers.CharField(source="resman_id")
-    available_units = PricedUnitSerializer(many=True)
+    available_units = ResManPricedUnitSerializer(many=True)
 
     class Meta:
         model = FloorPlan
@@ -393,7 +397,7 @@ class FloorPlanPricingSerializer(serializers.ModelSerializer):
         ]
 
 
-class UnitsSyncInputSerializer(serializers.Serializer):
+class ResManUnitsSyncInputSerializer(serializers.Serializer):
     property_id = serializers.UUIDField()
     frequency = serializers.ChoiceField(
         SyncFrequency.choices, required=False, help_text="Also schedule the sync: hourly, daily or off."
@@ -401,7 +405,7 @@ class UnitsSyncInputSerializer(serializers.Serializer):
     run_now = serializers.BooleanField(required=False, default=True)
 
 
-class UnitsSyncOutputSerializer(serializers.Serializer):
+class ResManUnitsSyncOutputSerializer(serializers.Serializer):
     property_id = serializers.UUIDField()
     frequency = serializers.CharField()
     synced_at = serializers.DateTimeField(allow_null=True)
@@ -411,7 +415,7 @@ class UnitsSyncOutputSerializer(serializers.Serializer):
 
 
 # --- settings ---------------------------------------------------------------------------------------
-class PropertySettingsSerializer(serializers.ModelSerializer):
+class ResManPropertySettingsSerializer(serializers.ModelSerializer):
     """How a property is linked to ResMan: defaults, mappings, poll and unit-sync state."""
 
     property_id = serializers.UUIDField(read_only=True)
@@ -454,31 +458,31 @@ class PropertySettingsSerializer(serializers.ModelSerializer):
         ]
 
 
-class ReferenceSerializer(serializers.Serializer):
+class ResManReferenceSerializer(serializers.Serializer):
     kind = serializers.CharField()
     resman_id = serializers.CharField()
     name = serializers.CharField()
     email = serializers.CharField()
 
 
-class ReferencesOutputSerializer(serializers.Serializer):
+class ResManReferencesOutputSerializer(serializers.Serializer):
     counts = serializers.DictField(child=serializers.IntegerField())
-    references = ReferenceSerializer(many=True)
+    references = ResManReferenceSerializer(many=True)
 
 
-class CompanyWebhookSettingsSerializer(serializers.Serializer):
+class ResManCompanyWebhookSettingsSerializer(serializers.Serializer):
     company_id = serializers.UUIDField()
     webhook_secret = SecretField(read_only=True)
     webhook_urls = serializers.DictField(child=serializers.CharField())
     signature = serializers.CharField()
 
 
-class RotatedSecretSerializer(serializers.Serializer):
+class ResManRotatedSecretSerializer(serializers.Serializer):
     company_id = serializers.UUIDField()
     webhook_secret = serializers.CharField(help_text="Shown once: store it in the relay.")
 
 
-class WebhookResultSerializer(serializers.Serializer):
+class ResManWebhookResultSerializer(serializers.Serializer):
     status = serializers.ChoiceField(["accepted", "duplicate"])
     event_id = serializers.CharField()
     delivery_id = serializers.UUIDField(required=False)

@@ -563,14 +563,11 @@ class ResManSimulator(FakeService):
         )
         return self._envelope(name, params, inner)
 
-    # --- lifecycle: a fixed port for the command line -----------------------------------------
+    # --- lifecycle: any port (the command line picks one), one write per reply ----------------
     def start(self, port: int = 0, host: str = "127.0.0.1") -> "ResManSimulator":
-        if port == 0:
-            super().start()
-        else:
-            self._server = ThreadingHTTPServer((host, port), _handler_for(self))
-            self._server.daemon_threads = True
-            threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
         # A client that gave up on a hung request leaves a closed socket: not worth a traceback.
         self._server.handle_error = lambda request, client_address: None
         return self
@@ -599,8 +596,9 @@ def _handler_for(fake: FakeService):
                 "Content-Length": str(len(body)),
             }.items():
                 self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(body)
+            # Headers and body in one write: two small writes meet the client's delayed ACK (40 ms).
+            self._headers_buffer.extend([b"\r\n", body])
+            self.flush_headers()
 
         do_GET = do_POST = _handle
 

@@ -84,7 +84,7 @@ class _ResManViewSet(TenantScopedViewSet):
     @staticmethod
     def outbox_data(item: OutboxItem) -> dict:
         item.refresh_from_db()
-        return serializers.OutboxItemSerializer(item).data
+        return serializers.ResManOutboxItemSerializer(item).data
 
 
 # --- leads --------------------------------------------------------------------------------------------
@@ -93,47 +93,53 @@ class LeadViewSet(_ResManViewSet, mixins.ListModelMixin):
     """Guest cards: our prospects at each property as ResMan knows them."""
 
     base_queryset = selectors.LEADS
-    serializer_class = serializers.LeadSerializer
+    serializer_class = serializers.ResManLeadSerializer
 
-    @extend_schema(parameters=[serializers.LeadListQuerySerializer])
+    @extend_schema(parameters=[serializers.ResManLeadListQuerySerializer])
     def list(self, request):
-        params = _query(serializers.LeadListQuerySerializer, request)
+        params = _query(serializers.ResManLeadListQuerySerializer, request)
         page = self.paginate_queryset(selectors.lead_list_filter(self.get_queryset(), params=params))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(parameters=[serializers.LeadDetailQuerySerializer], responses=serializers.LeadSerializer)
+    @extend_schema(parameters=[serializers.ResManLeadDetailQuerySerializer], responses=serializers.ResManLeadSerializer)
     def retrieve(self, request, pk=None):
         """pullLead with `?refresh=true`: the guest card is read from ResMan and ingested first."""
         lead = self.get_object()
-        if _query(serializers.LeadDetailQuerySerializer, request)["refresh"]:
+        if _query(serializers.ResManLeadDetailQuerySerializer, request)["refresh"]:
             leads.lead_pull(lead=lead)
             lead = self.get_object()
         return Response(self.get_serializer(lead).data)
 
-    @extend_schema(request=serializers.LeadUpdateInputSerializer, responses=serializers.LeadUpdateOutputSerializer)
+    @extend_schema(
+        request=serializers.ResManLeadUpdateInputSerializer, responses=serializers.ResManLeadUpdateOutputSerializer
+    )
     def update(self, request, pk=None):
         """updateLead: changes the lead here and pushes it; 409 while a changed field is in conflict."""
         lead = self.get_object()
-        data = parse_input(serializers.LeadUpdateInputSerializer, request)
+        data = parse_input(serializers.ResManLeadUpdateInputSerializer, request)
         item = leads.lead_update(lead=lead, updates=dict(data))
         return Response({"lead": self.get_serializer(self.get_object()).data, "outbox_item": self.outbox_data(item)})
 
-    @extend_schema(request=serializers.LeadStatusInputSerializer, responses=serializers.LeadUpdateOutputSerializer)
+    @extend_schema(
+        request=serializers.ResManLeadStatusInputSerializer, responses=serializers.ResManLeadUpdateOutputSerializer
+    )
     @action(detail=True, methods=["post"])
     def status(self, request, pk=None):
         """Lost (ResMan Cancel with a lost reason) or active again (ReActivate)."""
         lead = self.get_object()
-        data = parse_input(serializers.LeadStatusInputSerializer, request)
+        data = parse_input(serializers.ResManLeadStatusInputSerializer, request)
         item = leads.lead_status_set(
             lead=lead, status=data["status"], reason_id=data.get("reason_id", ""), comments=data.get("comments", "")
         )
         return Response({"lead": self.get_serializer(self.get_object()).data, "outbox_item": self.outbox_data(item)})
 
-    @extend_schema(request=serializers.LeadSyncInputSerializer, responses=serializers.LeadSyncOutputSerializer)
+    @extend_schema(
+        request=serializers.ResManLeadSyncInputSerializer, responses=serializers.ResManLeadSyncOutputSerializer
+    )
     @action(detail=False, methods=["post"])
     def sync(self, request):
         """A push of one lead, or a pull of the property's changes, now."""
-        data = parse_input(serializers.LeadSyncInputSerializer, request)
+        data = parse_input(serializers.ResManLeadSyncInputSerializer, request)
         property_ = self.property_for_write(data["property_id"])
         require_configured(property_)
         if data["direction"] == "push":
@@ -147,31 +153,33 @@ class LeadViewSet(_ResManViewSet, mixins.ListModelMixin):
         return Response({"direction": "pull", "outbox_item": None, "pull": result})
 
     @extend_schema(
-        parameters=[serializers.ConflictListQuerySerializer], responses=serializers.ConflictSerializer(many=True)
+        parameters=[serializers.ResManConflictListQuerySerializer],
+        responses=serializers.ResManConflictSerializer(many=True),
     )
     @action(detail=False, methods=["get"])
     def conflicts(self, request):
         """Fields changed on both sides since the last sync (open ones unless `status` says otherwise)."""
-        params = _query(serializers.ConflictListQuerySerializer, request)
+        params = _query(serializers.ResManConflictListQuerySerializer, request)
         queryset = selectors.conflict_list_filter(scope_queryset(selectors.CONFLICTS.all(), self.access), params=params)
         page = self.paginate_queryset(queryset)
-        return self.get_paginated_response(serializers.ConflictSerializer(page, many=True).data)
+        return self.get_paginated_response(serializers.ResManConflictSerializer(page, many=True).data)
 
     @extend_schema(
-        request=serializers.ResolveConflictInputSerializer, responses=serializers.ResolveConflictOutputSerializer
+        request=serializers.ResManResolveConflictInputSerializer,
+        responses=serializers.ResManResolveConflictOutputSerializer,
     )
     @action(detail=False, methods=["post"], url_path=rf"resolve-conflict/(?P<conflict_id>{UUID_PATTERN})")
     def resolve_conflict(self, request, conflict_id=None):
         """Keeps ours, takes ResMan's, or sets a value; then pushes the lead."""
         conflict = scope_queryset(SyncConflict.objects.all(), self.access).get(pk=conflict_id)
         self.check_property_write(conflict.property_id)
-        data = parse_input(serializers.ResolveConflictInputSerializer, request)
+        data = parse_input(serializers.ResManResolveConflictInputSerializer, request)
         conflict, item = leads.conflict_resolve(
             conflict=conflict, resolution=data["resolution"], value=data.get("value"), user=request.user
         )
         conflict = selectors.CONFLICTS.get(pk=conflict.pk)
         return Response(
-            {"conflict": serializers.ConflictSerializer(conflict).data, "outbox_item": self.outbox_data(item)}
+            {"conflict": serializers.ResManConflictSerializer(conflict).data, "outbox_item": self.outbox_data(item)}
         )
 
 
@@ -180,15 +188,15 @@ class OutboxViewSet(_ResManViewSet, mixins.ListModelMixin, mixins.RetrieveModelM
     """Every write to ResMan, with its attempts and outcome; final failures can be replayed."""
 
     base_queryset = selectors.OUTBOX
-    serializer_class = serializers.OutboxItemSerializer
+    serializer_class = serializers.ResManOutboxItemSerializer
 
-    @extend_schema(parameters=[serializers.OutboxListQuerySerializer])
+    @extend_schema(parameters=[serializers.ResManOutboxListQuerySerializer])
     def list(self, request):
-        params = _query(serializers.OutboxListQuerySerializer, request)
+        params = _query(serializers.ResManOutboxListQuerySerializer, request)
         page = self.paginate_queryset(selectors.outbox_list_filter(self.get_queryset(), params=params))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
-    @extend_schema(request=None, responses=serializers.OutboxItemSerializer)
+    @extend_schema(request=None, responses=serializers.ResManOutboxItemSerializer)
     @action(detail=True, methods=["post"])
     def replay(self, request, pk=None):
         """Sends a failed (or skipped) write again, with a fresh set of attempts."""
@@ -211,22 +219,26 @@ class ResManTourViewSet(_ResManViewSet):
             "tour_datetime": tour.tour_datetime,
             "outbox_item": self.outbox_data(item),
         }
-        return Response(serializers.TourPushOutputSerializer(data).data, status=code)
+        return Response(serializers.ResManTourPushOutputSerializer(data).data, status=code)
 
-    @extend_schema(request=serializers.TourBookInputSerializer, responses={201: serializers.TourPushOutputSerializer})
+    @extend_schema(
+        request=serializers.ResManTourBookInputSerializer, responses={201: serializers.ResManTourPushOutputSerializer}
+    )
     @action(detail=False, methods=["post"])
     def book(self, request):
         """bookTour: sends a booked tour to ResMan as an appointment event (UTC)."""
-        data = parse_input(serializers.TourBookInputSerializer, request)
+        data = parse_input(serializers.ResManTourBookInputSerializer, request)
         tour = self.get_queryset().get(pk=data["tour_id"])
         self.check_property_write(tour.property_id)
         return self._render(tour, appointments.tour_book(tour=tour), status.HTTP_201_CREATED)
 
-    @extend_schema(request=serializers.TourUpdateInputSerializer, responses=serializers.TourPushOutputSerializer)
+    @extend_schema(
+        request=serializers.ResManTourUpdateInputSerializer, responses=serializers.ResManTourPushOutputSerializer
+    )
     def update(self, request, pk=None):
         """updateTour: moves the tour (when a time is given) and its ResMan appointment."""
         tour = self.get_object()
-        data = parse_input(serializers.TourUpdateInputSerializer, request)
+        data = parse_input(serializers.ResManTourUpdateInputSerializer, request)
         manager = None
         if data.get("property_manager_id"):
             manager = scope_queryset(PropertyManager.objects.all(), self.access).get(pk=data["property_manager_id"])
@@ -234,32 +246,35 @@ class ResManTourViewSet(_ResManViewSet):
             item = appointments.tour_update(tour=tour, start=data.get("tour_datetime"), manager=manager)
         return self._render(tour, item)
 
-    @extend_schema(request=serializers.TourCancelInputSerializer, responses=serializers.TourPushOutputSerializer)
+    @extend_schema(
+        request=serializers.ResManTourCancelInputSerializer, responses=serializers.ResManTourPushOutputSerializer
+    )
     def destroy(self, request, pk=None):
         """cancelTour: cancels the tour and records the cancellation on the guest card."""
         tour = self.get_object()
-        data = parse_input(serializers.TourCancelInputSerializer, request)
+        data = parse_input(serializers.ResManTourCancelInputSerializer, request)
         with transaction.atomic():
             item = appointments.tour_cancel(tour=tour, reason=data["reason"])
         return self._render(tour, item)
 
     @extend_schema(
-        request=serializers.SyncAvailabilityInputSerializer, responses=serializers.SyncAvailabilityOutputSerializer
+        request=serializers.ResManSyncAvailabilityInputSerializer,
+        responses=serializers.ResManSyncAvailabilityOutputSerializer,
     )
     @action(detail=False, methods=["post"], url_path="sync-availability")
     def sync_availability(self, request):
         """syncTourChanges: reads ResMan's guest cards and blocks the times of its agents' appointments."""
-        data = parse_input(serializers.SyncAvailabilityInputSerializer, request)
+        data = parse_input(serializers.ResManSyncAvailabilityInputSerializer, request)
         property_ = self.property_for_write(data["property_id"])
         return Response(
-            serializers.SyncAvailabilityOutputSerializer(appointments.tour_changes_sync(property=property_)).data
+            serializers.ResManSyncAvailabilityOutputSerializer(appointments.tour_changes_sync(property=property_)).data
         )
 
 
 # --- contacts -----------------------------------------------------------------------------------------
 def _contact_data(prospect: Prospect) -> dict:
     links = LeadLink.objects.filter(prospect=prospect).order_by("created_at", "id")
-    return serializers.ContactSerializer(
+    return serializers.ResManContactSerializer(
         {
             "id": prospect.pk,
             "first_name": prospect.first_name,
@@ -279,21 +294,23 @@ class ContactViewSet(_ResManViewSet):
 
     base_queryset = Prospect.objects.all()
 
-    @extend_schema(parameters=[serializers.ContactQuerySerializer], responses=serializers.ContactSerializer)
+    @extend_schema(parameters=[serializers.ResManContactQuerySerializer], responses=serializers.ResManContactSerializer)
     def retrieve(self, request, pk=None):
         """getContact (`?refresh=true` reads the guest cards from ResMan first)."""
         prospect = self.get_object()
-        if _query(serializers.ContactQuerySerializer, request)["refresh"]:
+        if _query(serializers.ResManContactQuerySerializer, request)["refresh"]:
             contacts.contact_get(prospect=prospect, refresh=True)
             prospect = self.get_object()
         return Response(_contact_data(prospect))
 
-    @extend_schema(request=serializers.ContactUpdateInputSerializer, responses=serializers.ContactPushOutputSerializer)
+    @extend_schema(
+        request=serializers.ResManContactUpdateInputSerializer, responses=serializers.ResManContactPushOutputSerializer
+    )
     def update(self, request, pk=None):
         """updateContact: changes the details here and pushes them to every guest card."""
         prospect = self.get_object()
         self.check_prospect_write(prospect)
-        data = parse_input(serializers.ContactUpdateInputSerializer, request)
+        data = parse_input(serializers.ResManContactUpdateInputSerializer, request)
         items = contacts.contact_update(prospect=prospect, updates=dict(data))
         prospect.refresh_from_db()
         return Response({"contact": _contact_data(prospect), "outbox_items": [self.outbox_data(i) for i in items]})
@@ -302,11 +319,13 @@ class ContactViewSet(_ResManViewSet):
         # Prospects are reached through their conversations: the scope applies, not a property path.
         return self.get_queryset().get(pk=self.kwargs["pk"])
 
-    @extend_schema(request=serializers.ContactSyncInputSerializer, responses=serializers.ContactPushOutputSerializer)
+    @extend_schema(
+        request=serializers.ResManContactSyncInputSerializer, responses=serializers.ResManContactPushOutputSerializer
+    )
     @action(detail=False, methods=["post"])
     def sync(self, request):
         """syncContact: pushes the prospect to their guest cards (or the one at `property_id`)."""
-        data = parse_input(serializers.ContactSyncInputSerializer, request)
+        data = parse_input(serializers.ResManContactSyncInputSerializer, request)
         prospect = self.prospect_for(data["contact_id"])
         property_ = self.property_for_write(data["property_id"]) if data.get("property_id") else None
         if property_ is not None:
@@ -317,16 +336,18 @@ class ContactViewSet(_ResManViewSet):
         prospect.refresh_from_db()
         return Response({"contact": _contact_data(prospect), "outbox_items": [self.outbox_data(i) for i in items]})
 
-    @extend_schema(request=serializers.ContactMergeInputSerializer, responses=serializers.ContactMergeOutputSerializer)
+    @extend_schema(
+        request=serializers.ResManContactMergeInputSerializer, responses=serializers.ResManContactMergeOutputSerializer
+    )
     @action(detail=False, methods=["post"])
     def merge(self, request):
         """mergeContacts: two prospects who are one person become one, here and in ResMan."""
-        data = parse_input(serializers.ContactMergeInputSerializer, request)
+        data = parse_input(serializers.ResManContactMergeInputSerializer, request)
         primary, secondary = self.prospect_for(data["primary_id"]), self.prospect_for(data["secondary_id"])
         self.check_prospect_write(primary)
         self.check_prospect_write(secondary)
         result = contacts.contacts_merge(primary=primary, secondary=secondary)
-        return Response(serializers.ContactMergeOutputSerializer(result).data)
+        return Response(serializers.ResManContactMergeOutputSerializer(result).data)
 
 
 # --- per property: units, tour availability, settings -------------------------------------------------
@@ -335,13 +356,13 @@ class PropertyResManViewSet(_ResManViewSet):
     base_queryset = Property.objects.select_related("company")
 
     @extend_schema(
-        parameters=[serializers.UnitAvailabilityQuerySerializer],
-        responses=serializers.UnitAvailabilitySerializer(many=True),
+        parameters=[serializers.ResManUnitAvailabilityQuerySerializer],
+        responses=serializers.ResManUnitAvailabilitySerializer(many=True),
     )
     def unit_availability(self, request, pk=None):
         """getUnitAvailability: available units, soonest first (`bedrooms`, `move_in_by` narrow it)."""
         property_ = self.get_object()
-        params = _query(serializers.UnitAvailabilityQuerySerializer, request)
+        params = _query(serializers.ResManUnitAvailabilityQuerySerializer, request)
         queryset = selectors.available_units_queryset(
             property=property_, bedrooms=params.get("bedrooms"), move_in_by=params.get("move_in_by")
         )
@@ -364,13 +385,13 @@ class PropertyResManViewSet(_ResManViewSet):
             }
             for unit in page
         ]
-        return self.get_paginated_response(serializers.UnitAvailabilitySerializer(data, many=True).data)
+        return self.get_paginated_response(serializers.ResManUnitAvailabilitySerializer(data, many=True).data)
 
-    @extend_schema(responses=serializers.FloorPlanPricingSerializer(many=True))
+    @extend_schema(responses=serializers.ResManFloorPlanPricingSerializer(many=True))
     def unit_pricing(self, request, pk=None):
         """getUnitPricing: floor plans with rent ranges and their available units' term pricing."""
         page = self.paginate_queryset(selectors.unit_pricing(property=self.get_object()))
-        return self.get_paginated_response(serializers.FloorPlanPricingSerializer(page, many=True).data)
+        return self.get_paginated_response(serializers.ResManFloorPlanPricingSerializer(page, many=True).data)
 
     @extend_schema(
         parameters=[tour_serializers.AvailabilityQuerySerializer], responses=tour_serializers.AvailabilitySerializer
@@ -383,21 +404,21 @@ class PropertyResManViewSet(_ResManViewSet):
             property=property_, start=query["start"], end=query["end"], tour_type=query["tour_type"]
         )
         config = appointments.tour_selectors.tour_settings_get(property=property_)
-        data = {
-            "property_id": property_.pk,
-            "property_manager_id": None,
-            "time_zone": property_.time_zone,
-            "tour_type": query["tour_type"],
-            "slot_minutes": config.slot_minutes,
-            "start": query["start"],
-            "end": query["end"],
-            "slots": [tour_serializers.slot_data(slot, property_.time_zone) for slot in slots],
-        }
-        return Response(tour_serializers.AvailabilitySerializer(data).data)
+        return Response(
+            tour_serializers.availability_data(
+                property=property_,
+                manager=None,
+                tour_type=query["tour_type"],
+                slot_minutes=config.slot_minutes,
+                start=query["start"],
+                end=query["end"],
+                slots=slots,
+            )
+        )
 
     def _settings_data(self, property_) -> dict:
         state = property_settings(property_)
-        data = serializers.PropertySettingsSerializer(state).data
+        data = serializers.ResManPropertySettingsSerializer(state).data
         data["property_id"] = str(property_.pk)
         data["source_mappings"] = dict(
             SourceMapping.objects.filter(property=property_).values_list("lead_source", "resman_source_id")
@@ -410,18 +431,20 @@ class PropertyResManViewSet(_ResManViewSet):
         }
         return data
 
-    @extend_schema(methods=["GET"], responses=serializers.PropertySettingsSerializer)
+    @extend_schema(methods=["GET"], responses=serializers.ResManPropertySettingsSerializer)
     @extend_schema(
         methods=["PUT"],
-        request=serializers.PropertySettingsSerializer,
-        responses=serializers.PropertySettingsSerializer,
+        request=serializers.ResManPropertySettingsSerializer,
+        responses=serializers.ResManPropertySettingsSerializer,
     )
     def resman_settings(self, request, pk=None):
         """Default source, agent and lost reason, source and agent mappings, unit-sync schedule."""
         property_ = self.get_object()
         if request.method == "PUT":
             state = property_settings(property_)
-            data = dict(parse_input(serializers.PropertySettingsSerializer, request, instance=state, partial=True))
+            data = dict(
+                parse_input(serializers.ResManPropertySettingsSerializer, request, instance=state, partial=True)
+            )
             managers = {}
             if "agent_mappings" in data:
                 ids = list(data["agent_mappings"])
@@ -438,22 +461,24 @@ class PropertyResManViewSet(_ResManViewSet):
             property_settings_update(property=property_, managers=managers, **data)
         return Response(self._settings_data(property_))
 
-    @extend_schema(request=None, responses=serializers.ReferencesOutputSerializer)
+    @extend_schema(request=None, responses=serializers.ResManReferencesOutputSerializer)
     def references(self, request, pk=None):
         """Pulls ResMan's prospect sources, employees and lost reasons (the ids to map to)."""
         property_ = self.get_object()
         counts = references_sync(property=property_)
         rows = ResManReference.objects.filter(property=property_).order_by("kind", "name", "id")
         return Response(
-            serializers.ReferencesOutputSerializer(
+            serializers.ResManReferencesOutputSerializer(
                 {"counts": counts, "references": rows.values("kind", "resman_id", "name", "email")}
             ).data
         )
 
-    @extend_schema(request=serializers.UnitsSyncInputSerializer, responses=serializers.UnitsSyncOutputSerializer)
+    @extend_schema(
+        request=serializers.ResManUnitsSyncInputSerializer, responses=serializers.ResManUnitsSyncOutputSerializer
+    )
     def units_sync(self, request):
         """syncUnitData now, and scheduleSync (hourly, daily, off) when `frequency` is given."""
-        data = parse_input(serializers.UnitsSyncInputSerializer, request)
+        data = parse_input(serializers.ResManUnitsSyncInputSerializer, request)
         property_ = self.property_for_write(data["property_id"])
         require_configured(property_)
         if data.get("frequency"):
@@ -461,7 +486,7 @@ class PropertyResManViewSet(_ResManViewSet):
         result = units.units_sync(property=property_) if data["run_now"] else {}
         state = property_settings(property_)
         return Response(
-            serializers.UnitsSyncOutputSerializer(
+            serializers.ResManUnitsSyncOutputSerializer(
                 {
                     **result,
                     "property_id": property_.pk,
@@ -481,13 +506,13 @@ class CompanyWebhookViewSet(_ResManViewSet):
     write_requires = "company_admin"
     action_read_requires = {"webhook_settings": "company_admin"}
 
-    @extend_schema(responses=serializers.CompanyWebhookSettingsSerializer)
+    @extend_schema(responses=serializers.ResManCompanyWebhookSettingsSerializer)
     def webhook_settings(self, request, pk=None):
         company = self.get_object()
         secret = company_settings(company).webhook_secret
         base = f"{settings.PUBLIC_BASE_URL}/api/resman/webhooks/"
         return Response(
-            serializers.CompanyWebhookSettingsSerializer(
+            serializers.ResManCompanyWebhookSettingsSerializer(
                 {
                     "company_id": company.pk,
                     "webhook_secret": secret,
@@ -500,7 +525,7 @@ class CompanyWebhookViewSet(_ResManViewSet):
             ).data
         )
 
-    @extend_schema(request=None, responses=serializers.RotatedSecretSerializer)
+    @extend_schema(request=None, responses=serializers.ResManRotatedSecretSerializer)
     def rotate(self, request, pk=None):
         company = self.get_object()
         state = company_settings(company)
@@ -513,7 +538,7 @@ class CompanyWebhookViewSet(_ResManViewSet):
 @extend_schema(
     tags=TAGS,
     request={"application/json": {"type": "object", "description": "{event_id, property_id, data}"}},
-    responses={200: serializers.WebhookResultSerializer, 202: serializers.WebhookResultSerializer},
+    responses={200: serializers.ResManWebhookResultSerializer, 202: serializers.ResManWebhookResultSerializer},
     parameters=[
         OpenApiParameter("X-Webhook-Company", location=OpenApiParameter.HEADER, required=True),
         OpenApiParameter("X-Webhook-Timestamp", location=OpenApiParameter.HEADER, required=True),
