@@ -34,7 +34,8 @@ def test_polling_again_applies_nothing_twice(resman, tenants):
     leads.property_poll(property_id=tenants.a1.pk)
     PropertyResManSettings.objects.filter(property=tenants.a1).update(lead_cursor=None)
     again = leads.property_poll(property_id=tenants.a1.pk)
-    assert (again["received"], again["unchanged"], again["created"], again["events"]) == (5, 5, 0, 0)
+    assert again["received"] >= 5 and again["received"] == again["unchanged"]  # windows overlap by a second
+    assert (again["created"], again["updated"], again["events"]) == (0, 0, 0)
     assert Prospect.objects.filter(company=tenants.company_a).count() == 5
     assert ResManEvent.objects.count() == 5
 
