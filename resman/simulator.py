@@ -567,7 +567,8 @@ class ResManSimulator(FakeService):
     def start(self, port: int = 0, host: str = "127.0.0.1") -> "ResManSimulator":
         self._server = ThreadingHTTPServer((host, port), _handler_for(self))
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # A short poll interval: stopping waits for it (the default 0.5 s adds up over a test suite).
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         # A client that gave up on a hung request leaves a closed socket: not worth a traceback.
         self._server.handle_error = lambda request, client_address: None
         return self

@@ -9,8 +9,8 @@ from conversations.models import Conversation, Prospect
 from resman import selectors
 from resman.models import FloorPlan, LeadLink, OutboxItem, OutboxStatus, PropertyResManSettings, ResManEvent, Unit
 from resman.services import leads, units
-from tests.resman.conftest import A1_RESMAN_ID, chat_lead
 from tests.factories import ConversationFactory
+from tests.resman.conftest import A1_RESMAN_ID, chat_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +64,9 @@ def test_merging_two_prospects_keeps_everything_here_and_closes_the_duplicate_in
     primary = chat_lead(tenants.a1, email="person@example.com", phone="")
     secondary = chat_lead(tenants.a1, email="person.work@example.com", phone="+15125550177")
     primary_link, secondary_link = pushed(commit, tenants.a1, primary), pushed(commit, tenants.a1, secondary)
-    resman.add_event(secondary_link.resman_prospect_id, EventType="CallFromProspect", EventDate="2026-11-01T10:00:00+00:00")
+    resman.add_event(
+        secondary_link.resman_prospect_id, EventType="CallFromProspect", EventDate="2026-11-01T10:00:00+00:00"
+    )
     leads.property_poll(property_id=tenants.a1.pk)
     conversations = set(Conversation.objects.filter(prospect__in=[primary, secondary]).values_list("pk", flat=True))
     events_before = ResManEvent.objects.filter(lead__in=[primary_link, secondary_link]).count()
@@ -101,9 +103,13 @@ def test_merging_two_prospects_keeps_everything_here_and_closes_the_duplicate_in
 def test_a_prospect_cannot_be_merged_into_itself_or_across_companies(resman, tenants, client_a_admin):
     prospect = chat_lead(tenants.a1)
     other = chat_lead(tenants.b1)
-    same = client_a_admin.post("/api/resman/contacts/merge", {"primary_id": str(prospect.pk), "secondary_id": str(prospect.pk)})
+    same = client_a_admin.post(
+        "/api/resman/contacts/merge", {"primary_id": str(prospect.pk), "secondary_id": str(prospect.pk)}
+    )
     assert same.status_code == 400
-    foreign = client_a_admin.post("/api/resman/contacts/merge", {"primary_id": str(prospect.pk), "secondary_id": str(other.pk)})
+    foreign = client_a_admin.post(
+        "/api/resman/contacts/merge", {"primary_id": str(prospect.pk), "secondary_id": str(other.pk)}
+    )
     assert foreign.status_code == 404 and foreign.json()["error"]["code"] == "RECORD_NOT_FOUND"
 
 
@@ -161,7 +167,9 @@ def test_schedule_sync_runs_due_properties_only(resman, tenants):
     assert FloorPlan.objects.filter(property=tenants.a1).count() == 3
     assert not FloorPlan.objects.exclude(property=tenants.a1).exists()
     assert sync_due_units() == 0
-    PropertyResManSettings.objects.filter(property=tenants.a1).update(units_synced_at=timezone.now() - timedelta(hours=2))
+    PropertyResManSettings.objects.filter(property=tenants.a1).update(
+        units_synced_at=timezone.now() - timedelta(hours=2)
+    )
     assert sync_due_units() == 1
 
 
