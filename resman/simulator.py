@@ -131,6 +131,7 @@ class ResManSimulator(FakeService):
         self.requests = deque(maxlen=5000)
         self._state_lock = threading.RLock()
         self._names = random.Random(seed)  # noqa: S311 (made-up names, not secrets)
+        self._people = 0
 
     # --- seeding ------------------------------------------------------------------------------
     def add_property(self, property_id: str | None = None, *, name: str = "Simulated Apartments") -> SimProperty:
@@ -192,14 +193,15 @@ class ResManSimulator(FakeService):
             for index in range(count):
                 first, last = self._names.choice(FIRST_NAMES), self._names.choice(LAST_NAMES)
                 moment = start + step * index
+                self._people += 1  # every seeded person is someone else: their own email and phone
                 prospect = SimProspect(
                     prospect_id=str(uuid.uuid4()),
                     person_id=str(uuid.uuid4()),
                     property_id=property_id,
                     first_name=first,
-                    last_name=f"{last}{index}",
-                    email=f"{first.lower()}.{last.lower()}{index}@example.com",
-                    phone=f"512{5550000 + index % 10000:07d}"[:10],
+                    last_name=f"{last}{self._people}",
+                    email=f"{first.lower()}.{last.lower()}{self._people}@example.com",
+                    phone=f"512{self._people % 10_000_000:07d}",
                     preferences_xml=(
                         "<CustomerPreferences>"
                         f"<TargetMoveInDate>{(moment + timedelta(days=30 + index % 60)).date()}</TargetMoveInDate>"

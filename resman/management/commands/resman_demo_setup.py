@@ -1,0 +1,66 @@
+"""Points a company (the demo company by default) at a ResMan simulator and runs a first sync.
+
+    python manage.py resman_demo_setup --simulator-url http://127.0.0.1:8765
+
+Sets the company's ResMan connection to the simulator's credentials, gives its properties the
+simulator's property ids (in name order), maps the chat's leads to the simulator's "Website Chat"
+source and "Bot Agent" employee, then pulls the pick lists, the units and the prospects.
+"""
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from companies.models import Company
+from core.errors import DomainError
+from resman.services.common import property_settings_update, references_sync
+from resman.services.leads import property_poll
+from resman.services.units import units_sync
+from resman.simulator import ACCOUNT_ID, API_KEY, DEMO_PROPERTY_IDS, PARTNER_ID
+
+DEMO_COMPANY = "Sunrise Living (demo)"
+
+
+class Command(BaseCommand):
+    help = "Configures a company's ResMan connection against the simulator and runs a first sync."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--simulator-url", default="http://127.0.0.1:8765")
+        parser.add_argument("--company", default=DEMO_COMPANY, help="The company's name.")
+        parser.add_argument("--no-sync", action="store_true", help="Only configure; do not call the simulator.")
+
+    def handle(self, *args, **options):
+        company = Company.objects.filter(name=options["company"]).first()
+        if company is None:
+            raise CommandError(f"No company named {options['company']!r}: run `manage.py seed_demo` first.")
+        properties = list(company.properties.order_by("name", "id"))
+        with transaction.atomic():
+            company.resman_base_url = options["simulator_url"].rstrip("/")
+            company.resman_account_id = ACCOUNT_ID
+            company.resman_integration_partner_id = PARTNER_ID
+            company.resman_api_key = API_KEY
+            company.save()
+            for property_, resman_id in zip(properties, DEMO_PROPERTY_IDS, strict=False):
+                property_.resman_property_id = resman_id
+                property_.save(update_fields=["resman_property_id", "updated_at"])
+                property_settings_update(
+                    property=property_,
+                    default_source_id="SRC-CHAT",
+                    default_agent_id="EMP-2",
+                    default_lost_reason_id="LR-1",
+                    source_mappings={"chat": "SRC-CHAT", "website": "SRC-WEB"},
+                )
+        self.stdout.write(f"{company.name} now talks to the ResMan simulator at {company.resman_base_url}.")
+        if options["no_sync"]:
+            return
+        for property_ in properties[: len(DEMO_PROPERTY_IDS)]:
+            try:
+                references = references_sync(property=property_)
+                feed = units_sync(property=property_)
+                poll = property_poll(property_id=property_.pk)
+            except DomainError as exc:
+                raise CommandError(f"{property_.name}: {exc.message} Is the simulator running?") from exc
+            self.stdout.write(
+                f"  {property_.name}: {references['source']} sources, {references['employee']} agents; "
+                f"{feed['units']} units ({feed['available_units']} available); "
+                f"{poll.get('created', 0)} prospects pulled."
+            )
