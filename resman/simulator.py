@@ -12,8 +12,9 @@ Knobs (attributes, or `POST /_simulator/config` with a JSON object of them):
                          this answers 502 "buffer overflow" (ResMan's own behaviour); 0 turns it off
     bad_credentials      every call answers Status Error "Invalid IntegrationPartnerID or ApiKey"
     reject_sources       every TransactionSource answers "Transaction Source could not be found"
-Control routes: `GET /_simulator/state` (counts), `POST /_simulator/seed` ({"prospects": n,
-"property_id": ...}), `POST /_simulator/config`. Tests use the Python methods directly.
+Control routes: `GET /_simulator/state` (counts), `GET /_simulator/prospects[?property_id=]`,
+`POST /_simulator/seed` ({"prospects": n, "property_id": ..., "span_hours": 24}) and
+`POST /_simulator/config` (knobs). Tests use the Python methods directly.
 
 Run it with `python manage.py resman_simulator --port 8765 --seed`.
 """
@@ -294,6 +295,15 @@ class ResManSimulator(FakeService):
                 self.seed_prospects(
                     property_id, int(body.get("prospects", 0)), start=start, span_hours=body.get("span_hours", 24)
                 )
+            elif request.path == "/_simulator/prospects":
+                wanted = request.query.get("property_id")
+                with self._state_lock:
+                    rows = [
+                        {"prospect_id": p.prospect_id, "email": p.email, "property_id": p.property_id}
+                        for p in self.prospects.values()
+                        if wanted in (None, p.property_id)
+                    ]
+                return Reply(200, rows)
             elif request.path != "/_simulator/state":
                 return Reply(404, {"error": "not found"})
         except (ValueError, TypeError) as exc:

@@ -122,17 +122,25 @@ def _ingest_batch(property, batch: list[ProspectRecord], origin: str) -> IngestR
         elif link is not None:
             pairs.append((link, record, False))
     unlinked = [record for prospect_id, record in records.items() if prospect_id not in links]
-    pairs.extend(_link_new(property, unlinked, result, now))
+    new = _link_new(property, unlinked, result)
+    pairs.extend(new.pairs)
 
-    conversations = latest_conversations(property, [link.prospect_id for link, _, _ in pairs])
-    missing = [link for link, _, _ in pairs if link.prospect_id not in conversations]
-    for link in missing:
-        conversations[link.prospect_id] = Conversation(property=property, prospect=link.prospect, source="resman")
-    Conversation.objects.bulk_create([conversations[link.prospect_id] for link in missing], batch_size=BATCH)
+    # Rows created by this batch are written once, complete, at the end; only existing rows are updated.
+    conversations = latest_conversations(property, [link.prospect_id for link, _, is_new in pairs if not is_new])
+    new_conversations = []
+    for link, _, _ in pairs:
+        if link.prospect_id not in conversations:
+            conversation = Conversation(property=property, prospect=link.prospect, source="resman")
+            conversations[link.prospect_id] = conversation
+            new_conversations.append(conversation)
+    fresh_ids = {id(obj) for obj in (*new.prospects, *new_conversations)}
+    just_linked = {id(link) for link, _, _ in new.pairs}
 
     open_conflicts = {
         (conflict.lead_id, conflict.field): conflict
-        for conflict in SyncConflict.objects.filter(lead__in=[link for link, _, _ in pairs], status=ConflictStatus.OPEN)
+        for conflict in SyncConflict.objects.filter(
+            lead__in=[link for link, _, is_new in pairs if not is_new], status=ConflictStatus.OPEN
+        )
     }
     changed_prospects, changed_conversations, new_conflicts, changed_conflicts = {}, {}, [], []
     for link, record, is_new in pairs:
@@ -140,19 +148,17 @@ def _ingest_batch(property, batch: list[ProspectRecord], origin: str) -> IngestR
         theirs = record_values(record)
         ours = local_values(prospect, conversation)
         base = dict(link.synced_values)
-        conflicted = 0
         for name in TRACKED:
             their, our, agreed = theirs[name], ours[name], base.get(name, empty(name))
             if their == our:
                 base[name] = their
             elif our == agreed or is_new:
-                changed = apply_local(prospect, conversation, name, their)
-                (changed_prospects if changed == "prospect" else changed_conversations)[
-                    prospect.pk if changed == "prospect" else conversation.pk
-                ] = prospect if changed == "prospect" else conversation
+                changed = prospect if apply_local(prospect, conversation, name, their) == "prospect" else conversation
+                if id(changed) not in fresh_ids:
+                    (changed_prospects if changed is prospect else changed_conversations)[changed.pk] = changed
                 base[name] = their
             elif their != agreed:
-                conflicted += 1
+                result.conflicts += 1
                 existing = open_conflicts.get((link.pk, name))
                 if existing is None:
                     new_conflicts.append(
@@ -169,23 +175,34 @@ def _ingest_batch(property, batch: list[ProspectRecord], origin: str) -> IngestR
                 elif (existing.our_value, existing.their_value) != (our, their):
                     existing.our_value, existing.their_value = our, their
                     changed_conflicts.append(existing)
-        result.conflicts += conflicted
         link.synced_values = base
         link.status = LeadStatus.LOST if record.customer_type == "lost" else LeadStatus.ACTIVE
         link.resman_person_id = record.person_id or link.resman_person_id
         link.pulled_fingerprint = fingerprints[record.prospect_id]
         link.last_pulled_at = now
-        if not is_new:
+        if id(link) not in just_linked:
             result.updated += 1
         result.lead_ids.append(link.pk)
 
+    Prospect.objects.bulk_create(new.prospects, batch_size=BATCH)
+    Conversation.objects.bulk_create(new_conversations, batch_size=BATCH)
+    LeadLink.objects.bulk_create(new.links, batch_size=BATCH)
     Prospect.objects.bulk_update(list(changed_prospects.values()), list(CONTACT_FIELDS), batch_size=BATCH)
     Conversation.objects.bulk_update(
         list(changed_conversations.values()), list(CONVERSATION_COLUMNS.values()), batch_size=BATCH
     )
+    created_links = {id(link) for link in new.links}
     LeadLink.objects.bulk_update(
-        [link for link, _, _ in pairs],
-        ["synced_values", "status", "resman_person_id", "pulled_fingerprint", "last_pulled_at", "updated_at"],
+        [link for link, _, _ in pairs if id(link) not in created_links],
+        [
+            "resman_prospect_id",
+            "synced_values",
+            "status",
+            "resman_person_id",
+            "pulled_fingerprint",
+            "last_pulled_at",
+            "updated_at",
+        ],
         batch_size=BATCH,
     )
     SyncConflict.objects.bulk_create(new_conflicts, batch_size=BATCH)
@@ -195,11 +212,19 @@ def _ingest_batch(property, batch: list[ProspectRecord], origin: str) -> IngestR
     return result
 
 
-def _link_new(property, records: list[ProspectRecord], result: IngestResult, now) -> list:
+@dataclass
+class _NewLinks:
+    pairs: list = field(default_factory=list)
+    prospects: list = field(default_factory=list)  # to create
+    links: list = field(default_factory=list)  # to create
+
+
+def _link_new(property, records: list[ProspectRecord], result: IngestResult) -> _NewLinks:
     """Links records ResMan has and we do not: to our prospect with that email, then that phone,
-    else to a new prospect."""
+    else to a new prospect. Nothing is written here."""
+    new = _NewLinks()
     if not records:
-        return []
+        return new
     company_id = property.company_id
     emails = {record.email for record in records if record.email}
     phones = {record.phone for record in records if record.phone}
@@ -219,7 +244,7 @@ def _link_new(property, records: list[ProspectRecord], result: IngestResult, now
         link.prospect_id: link
         for link in LeadLink.objects.filter(property=property, prospect_id__in=[p.pk for p in candidates])
     }
-    pairs, new_prospects, new_links, linked_now = [], [], [], set()
+    linked_now = set()
     for record in records:
         prospect = by_email.get(record.email) if record.email else None
         if prospect is None and record.phone:
@@ -229,11 +254,11 @@ def _link_new(property, records: list[ProspectRecord], result: IngestResult, now
             linked_now.add(prospect.pk)
             if link is None:
                 link = LeadLink(company_id=company_id, property=property, prospect=prospect)
-                new_links.append(link)
+                new.links.append(link)
             link.resman_prospect_id = record.prospect_id
             link.prospect = prospect
             result.linked += 1
-            pairs.append((link, record, False))
+            new.pairs.append((link, record, False))
             continue
         prospect = Prospect(
             company_id=company_id,
@@ -243,18 +268,14 @@ def _link_new(property, records: list[ProspectRecord], result: IngestResult, now
             phone=record.phone[:32],
             lead_source="resman",
         )
-        new_prospects.append(prospect)
+        new.prospects.append(prospect)
         link = LeadLink(
             company_id=company_id, property=property, prospect=prospect, resman_prospect_id=record.prospect_id
         )
-        new_links.append(link)
+        new.links.append(link)
         result.created += 1
-        pairs.append((link, record, True))
-    Prospect.objects.bulk_create(new_prospects, batch_size=BATCH)
-    updated_links = [link for link, _, _ in pairs if link not in new_links]
-    LeadLink.objects.bulk_update(updated_links, ["resman_prospect_id"], batch_size=BATCH)
-    LeadLink.objects.bulk_create(new_links, batch_size=BATCH)
-    return pairs
+        new.pairs.append((link, record, True))
+    return new
 
 
 def _store_events(property, pairs) -> int:
