@@ -63,7 +63,7 @@ def test_demo_setup_points_the_company_at_the_simulator_and_syncs():
     company = Company.objects.get(pk=company.pk)
     assert company.resman_base_url == simulator.url and company.resman_api_key
     harbor, maple = Property.objects.filter(company=company).order_by("name")
-    assert [harbor.resman_property_id, maple.resman_property_id] == DEMO_PROPERTY_IDS
+    assert [maple.resman_property_id, harbor.resman_property_id] == DEMO_PROPERTY_IDS  # matched by name
     assert Unit.objects.filter(property=maple).count() == 6
     assert Prospect.objects.filter(company=company).count() == 50
     assert "25 prospects pulled" in out.getvalue()
