@@ -398,6 +398,7 @@ class Unit(TimeStampedModel):
 
 class WebhookStatus(models.TextChoices):
     RECEIVED = "received", "Received"
+    PROCESSING = "processing", "Processing"
     PROCESSED = "processed", "Processed"
     FAILED = "failed", "Failed"
 

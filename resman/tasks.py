@@ -9,6 +9,8 @@ sweep or a replay instead of blocking the request.
 
 from celery import shared_task
 
+from properties.models import Property
+from resman.client import ResManConnectionError
 from resman.services import outbox, units, webhooks
 from resman.services.leads import properties_due_for_poll, property_poll
 
@@ -47,9 +49,6 @@ def poll_due_properties() -> int:
 
 @shared_task(name="resman.sync_units", bind=True, max_retries=3, soft_time_limit=120, time_limit=150)
 def sync_units(self, property_id: str) -> dict:
-    from properties.models import Property
-    from resman.client import ResManConnectionError
-
     try:
         return units.units_sync(property=Property.objects.select_related("company").get(pk=property_id))
     except ResManConnectionError as exc:
@@ -68,8 +67,6 @@ def sync_due_units() -> int:
 
 @shared_task(name="resman.process_webhook", bind=True, max_retries=5, soft_time_limit=120, time_limit=150)
 def process_webhook(self, delivery_id: str) -> dict:
-    from resman.client import ResManConnectionError
-
     try:
         return webhooks.webhook_process(delivery_id=delivery_id)
     except ResManConnectionError as exc:

@@ -33,6 +33,7 @@ from resman.models import (
     ConflictStatus,
     LeadLink,
     LeadStatus,
+    OutboxItem,
     OutboxKind,
     PropertyResManSettings,
     SyncConflict,
@@ -242,7 +243,7 @@ def _create(client, property, prospect, link, events) -> dict:
 
 
 # --- ResManLeadSyncAPI ----------------------------------------------------------------------------
-def lead_push(*, property, prospect, conversation_id: str | None = None, reason: str = "") -> "OutboxItem":  # noqa: F821
+def lead_push(*, property, prospect, conversation_id: str | None = None, reason: str = "") -> OutboxItem:
     """pushLead: queues a push of the prospect's current state (coalesced with one still waiting)."""
     require_configured(property)
     conversation = latest_conversations(property, [prospect.pk]).get(prospect.pk)

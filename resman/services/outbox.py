@@ -81,7 +81,7 @@ def backoff_seconds(attempts: int) -> float:
 def outbox_process(*, item_id) -> dict:
     """Runs one item if it is due and nobody else holds it. Returns what happened, with `retry_in`
     (seconds) when it should run again."""
-    from resman.services import handlers
+    from resman.services import handlers  # the handlers use this module: imported at call time
 
     now = timezone.now()
     claimed = (
@@ -146,9 +146,13 @@ def _finish(item: OutboxItem, status: str, *, error: DomainError | None = None, 
 
 @transaction.atomic
 def outbox_replay(*, item: OutboxItem) -> OutboxItem:
-    """A final failure (or a skip) goes back in line with a fresh set of attempts."""
-    replayable = (OutboxStatus.FAILED, OutboxStatus.SKIPPED)
-    updated = OutboxItem.objects.filter(pk=item.pk, status__in=replayable).update(
+    """A final failure (or a skip) goes back in line with a fresh set of attempts; a push waiting
+    for its next attempt is sent now (with eager Celery nothing else would wake it)."""
+    replayable = (OutboxStatus.FAILED, OutboxStatus.SKIPPED, OutboxStatus.PENDING)
+    waiting = OutboxItem.objects.filter(pk=item.pk, status=OutboxStatus.PENDING).update(
+        next_attempt_at=None, updated_at=timezone.now()
+    )
+    updated = waiting or OutboxItem.objects.filter(pk=item.pk, status__in=replayable).update(
         status=OutboxStatus.PENDING,
         attempts=0,
         next_attempt_at=None,

@@ -129,10 +129,9 @@ def webhook_receive(*, event_type: str, body: bytes, company_id: str, timestamp:
 
 def webhook_process(*, delivery_id) -> dict:
     """Applies a stored delivery once (a conditional update claims it)."""
-    now = timezone.now()
     claimed = WebhookDelivery.objects.filter(
         pk=delivery_id, status__in=[WebhookStatus.RECEIVED, WebhookStatus.FAILED]
-    ).update(status=WebhookStatus.PROCESSED, processed_at=now, attempts=F("attempts") + 1)
+    ).update(status=WebhookStatus.PROCESSING, attempts=F("attempts") + 1)
     if not claimed:
         return {"status": "already_processed"}
     delivery = WebhookDelivery.objects.select_related("company").get(pk=delivery_id)
@@ -159,7 +158,9 @@ def webhook_process(*, delivery_id) -> dict:
         if isinstance(exc, ResManConnectionError):
             raise
         return {"status": "failed", "error": exc.message}
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(result=result, last_error="")
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status=WebhookStatus.PROCESSED, processed_at=timezone.now(), result=result, last_error=""
+    )
     return {"status": "processed", **result}
 
 

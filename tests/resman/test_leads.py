@@ -268,3 +268,15 @@ def test_lead_update_route_changes_here_and_pushes(resman, tenants, commit, clie
     assert prospect.conversations.get().apartment_size_preference == "1br"
     bad = client_a_admin.put(f"/api/resman/leads/{link.pk}", {"rent_min": 3000, "rent_max": 1000})
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "VALIDATION_ERROR"
+
+
+def test_a_push_waiting_for_its_retry_can_be_sent_now(resman, tenants, commit, client_a_admin):
+    """With eager Celery (the embedded default) nothing else wakes a waiting push."""
+    resman.fail_next(1)
+    item = push(commit, tenants.a1, chat_lead(tenants.a1))
+    assert item.status == OutboxStatus.PENDING and item.next_attempt_at > timezone.now()
+    with commit():
+        response = client_a_admin.post(f"/api/resman/outbox/{item.pk}/replay")
+    assert response.status_code == 200
+    item.refresh_from_db()
+    assert item.status == OutboxStatus.SUCCEEDED and item.attempts == 2 and resman.creates == 1
