@@ -143,7 +143,7 @@ def run(args) -> list[str]:
         f"{args.timeout_rate:.0%} (hang 1 s > 0.5 s client timeout); Celery prefork x{args.workers}, Redis, PostgreSQL",
         f"settled in {elapsed:.1f} s ({'all settled' if settled_at else 'NOT all settled'}); outbox: {statuses}",
         f"attempts per push: median {attempts[len(attempts) // 2]}, max {attempts[-1]}; "
-        f"simulator saw {state['requests']} of its last requests kept, {state['creates']} creates",
+        f"simulator served {state['requests']} requests, {state['creates']} creates",
         f"in ResMan: {len(remote)} guest cards; {exactly_once}/{len(ours)} leads exactly once; "
         f"{sum(1 for e in ours if len(by_email.get(e, [])) > 1)} duplicated; {len(ours - set(by_email))} missing",
         f"here: {unlinked} leads without ResMan ids, {mismatched} linked to the wrong guest card",

@@ -129,6 +129,7 @@ class ResManSimulator(FakeService):
         self.lost_reasons = {"LR-1": "Rented elsewhere", "LR-2": "Price too high", "LR-3": "Duplicate guest card"}
         self.creates = 0
         self.updates = 0
+        self.served = 0
         self.requests = deque(maxlen=5000)
         self._state_lock = threading.RLock()
         self._names = random.Random(seed)  # noqa: S311 (made-up names, not secrets)
@@ -261,7 +262,7 @@ class ResManSimulator(FakeService):
                 "creates": self.creates,
                 "updates": self.updates,
                 "duplicate_emails": sum(1 for count in emails.values() if count > 1),
-                "requests": len(self.requests),
+                "requests": self.served,
                 **{knob: getattr(self, knob) for knob in KNOBS},
             }
 
@@ -276,6 +277,7 @@ class ResManSimulator(FakeService):
         if request.path.startswith("/_simulator/"):
             return self._control(request)
         with self._lock:
+            self.served += 1
             hang = self.timeout_rate and self._random.random() < self.timeout_rate
         if hang:
             time.sleep(self.hang_seconds)
