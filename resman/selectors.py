@@ -40,26 +40,28 @@ def available_units_queryset(*, property, bedrooms=None, move_in_by: date | None
     return units.order_by("available_date", "market_rent", "resman_id", "id")
 
 
+def available_unit(unit: Unit) -> AvailableUnit:
+    return AvailableUnit(
+        unit_id=str(unit.pk),
+        unit=unit.marketing_name or unit.resman_id,
+        floor_plan=unit.floor_plan.name if unit.floor_plan else "",
+        floor_plan_id=str(unit.floor_plan_id) if unit.floor_plan_id else None,
+        bedrooms=unit.bedrooms,
+        bathrooms=unit.bathrooms,
+        square_feet=unit.square_feet,
+        available_date=unit.available_date,
+        rent=unit.market_rent,
+        rent_min=min((Decimal(term["rent"]) for term in unit.offer_terms), default=unit.effective_rent_min),
+        term_pricing=list(unit.offer_terms),
+        building=unit.building,
+        floor=unit.floor,
+    )
+
+
 def units_available(*, property, bedrooms=None, move_in_by: date | None = None) -> list[AvailableUnit]:
     """getUnitAvailability: available units (optionally with this many bedrooms, and ready by a date)."""
-    return [
-        AvailableUnit(
-            unit_id=str(unit.pk),
-            unit=unit.marketing_name or unit.resman_id,
-            floor_plan=unit.floor_plan.name if unit.floor_plan else "",
-            floor_plan_id=str(unit.floor_plan_id) if unit.floor_plan_id else None,
-            bedrooms=unit.bedrooms,
-            bathrooms=unit.bathrooms,
-            square_feet=unit.square_feet,
-            available_date=unit.available_date,
-            rent=unit.market_rent,
-            rent_min=min((Decimal(term["rent"]) for term in unit.offer_terms), default=unit.effective_rent_min),
-            term_pricing=list(unit.offer_terms),
-            building=unit.building,
-            floor=unit.floor,
-        )
-        for unit in available_units_queryset(property=property, bedrooms=bedrooms, move_in_by=move_in_by)
-    ]
+    units = available_units_queryset(property=property, bedrooms=bedrooms, move_in_by=move_in_by)
+    return [available_unit(unit) for unit in units]
 
 
 def unit_pricing(*, property) -> QuerySet:

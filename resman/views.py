@@ -5,6 +5,7 @@ finish inside the request, and the outbox item returned shows the outcome.
 """
 
 import re
+from dataclasses import asdict
 
 from django.conf import settings
 from django.db import transaction
@@ -39,6 +40,7 @@ from resman.services.common import (
     references_sync,
     require_configured,
 )
+from tours import selectors as tour_selectors
 from tours import serializers as tour_serializers
 from tours.models import Tour
 
@@ -367,24 +369,7 @@ class PropertyResManViewSet(_ResManViewSet):
             property=property_, bedrooms=params.get("bedrooms"), move_in_by=params.get("move_in_by")
         )
         page = self.paginate_queryset(queryset)
-        data = [
-            {
-                "unit_id": unit.pk,
-                "unit": unit.marketing_name or unit.resman_id,
-                "floor_plan": unit.floor_plan.name if unit.floor_plan else "",
-                "floor_plan_id": unit.floor_plan_id,
-                "bedrooms": unit.bedrooms,
-                "bathrooms": unit.bathrooms,
-                "square_feet": unit.square_feet,
-                "available_date": unit.available_date,
-                "rent": unit.market_rent,
-                "rent_min": min((float(t["rent"]) for t in unit.offer_terms), default=unit.effective_rent_min),
-                "term_pricing": unit.offer_terms,
-                "building": unit.building,
-                "floor": unit.floor,
-            }
-            for unit in page
-        ]
+        data = [asdict(selectors.available_unit(unit)) for unit in page]
         return self.get_paginated_response(serializers.ResManUnitAvailabilitySerializer(data, many=True).data)
 
     @extend_schema(responses=serializers.ResManFloorPlanPricingSerializer(many=True))
@@ -403,7 +388,7 @@ class PropertyResManViewSet(_ResManViewSet):
         slots = appointments.tour_availability(
             property=property_, start=query["start"], end=query["end"], tour_type=query["tour_type"]
         )
-        config = appointments.tour_selectors.tour_settings_get(property=property_)
+        config = tour_selectors.tour_settings_get(property=property_)
         return Response(
             tour_serializers.availability_data(
                 property=property_,
