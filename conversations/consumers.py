@@ -21,9 +21,11 @@ missed; messages carry `seq`, so a client drops any it already has.
 """
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from uuid import UUID
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -38,13 +40,32 @@ from core.tenancy import scope_queryset
 from properties.models import PropertyManager
 
 logger = logging.getLogger(__name__)
-# Message handling runs on the thread pool (thread_sensitive=False), each call on a pooled database
-# connection: one socket's messages stay in order (a consumer handles one frame at a time) while
-# many sockets' database work overlaps instead of queueing behind one thread.
+# Message handling runs on its own thread pool, each call on a pooled database connection: one
+# socket's messages stay in order (a consumer handles one frame at a time) while many sockets'
+# database round trips overlap instead of queueing behind asgiref's single thread.
+DB_EXECUTOR = ThreadPoolExecutor(max_workers=settings.CHAT_DB_THREADS, thread_name_prefix="chat-db")
+
+
+def in_db_thread(function):
+    return database_sync_to_async(function, thread_sensitive=False, executor=DB_EXECUTOR)
+
+
+class NoConnectionSweepMixin:
+    """Channels closes stale database connections before every event it dispatches, a hop to a
+    thread each time: for a chat that is three hops per message. These consumers reach the
+    database only through database_sync_to_async, which does that sweep itself, so dispatch skips it."""
+
+    async def dispatch(self, message):
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
 
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
+CLOSE_RATE_LIMITED = 4429
 
 
 @dataclass
@@ -101,6 +122,7 @@ def chat_identity(
     auth_error,
     origin: str | None,
     own_origin: str | None = None,
+    ip: str = "unknown",
 ) -> ChatIdentity:
     try:
         UUID(conversation_id)
@@ -114,6 +136,8 @@ def chat_identity(
             widget_key=conversation.property.widget_key, origin=origin, own_origin=own_origin
         ):
             raise Refused(CLOSE_FORBIDDEN, ErrorCode.FORBIDDEN, "This website may not use this chat widget.")
+        if not chat_allowance_take(idents=[ip_ident(ip)]):
+            raise Refused(CLOSE_RATE_LIMITED, ErrorCode.RATE_LIMIT_EXCEEDED, "Too many chats from this address.")
         browser = conversation.prospect.browser_id if conversation.prospect else None
         return ChatIdentity("prospect", conversation, throttle_key=browser_ident(browser or conversation.pk))
     if auth_error:
@@ -142,15 +166,17 @@ def chat_identity(
     )
 
 
-def _prospect_turn(*, identity: ChatIdentity, text: str, client_message_id: str | None, ip: str):
-    if not chat_allowance_take(idents=[identity.throttle_key, ip_ident(ip)]):
+def _prospect_turn(*, identity: ChatIdentity, text: str, client_message_id: str | None):
+    # Messages count per browser; the IP is counted when a socket opens (and on every REST call,
+    # including the session start that a new browser id needs), which bounds what one address can do.
+    if not chat_allowance_take(idents=[identity.throttle_key]):
         raise ChatRateLimited()
     return services.prospect_message_handle(
         conversation=identity.conversation, text=text, client_message_id=client_message_id
     )
 
 
-class ChatConsumer(AsyncJsonWebsocketConsumer):
+class ChatConsumer(NoConnectionSweepMixin, AsyncJsonWebsocketConsumer):
     identity: ChatIdentity | None = None
 
     async def connect(self):
@@ -163,6 +189,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 auth_error=self.scope.get("auth_error"),
                 origin=_header(self.scope, b"origin"),
                 own_origin=_own_origin(self.scope),
+                ip=(self.scope.get("client") or ["unknown"])[0],
             )
         except Refused as refused:
             await self.accept()
@@ -232,11 +259,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             if self.identity.role == "prospect":
-                turn = await database_sync_to_async(_prospect_turn, thread_sensitive=False)(
+                turn = await in_db_thread(_prospect_turn)(
                     identity=self.identity,
                     text=text,
                     client_message_id=client_message_id,
-                    ip=(self.scope.get("client") or ["unknown"])[0],
                 )
                 if not turn.created:
                     await self._direct(turn.message, duplicate=True)
@@ -246,7 +272,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             if not self.identity.can_write:
                 await self._error(ErrorCode.INSUFFICIENT_PERMISSIONS, "Your access to this property is read-only.")
                 return
-            message, created = await database_sync_to_async(services.manager_message_send, thread_sensitive=False)(
+            message, created = await in_db_thread(services.manager_message_send)(
                 conversation=self.identity.conversation,
                 manager=self.identity.manager,
                 text=text,
@@ -283,7 +309,7 @@ def notification_identity(*, manager_id: str, user, auth_error, origin: str | No
     return str(profile_id)
 
 
-class NotificationConsumer(AsyncJsonWebsocketConsumer):
+class NotificationConsumer(NoConnectionSweepMixin, AsyncJsonWebsocketConsumer):
     """`WS /api/ws/notifications/:managerId`: a manager's own lead notifications, live."""
 
     group: str | None = None

@@ -4,7 +4,9 @@ Group names carry the object they are about: `chat.<conversation id>` (the widge
 managers watching a conversation) and `manager.<manager id>` (one manager's notifications).
 """
 
-from asgiref.sync import async_to_sync
+import asyncio
+
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
@@ -46,7 +48,15 @@ def conversation_payload(conversation) -> dict:
 
 def _send(group: str, event: dict) -> None:
     layer = get_channel_layer()
-    if layer is not None:
+    if layer is None:
+        return
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    if loop is not None and loop.is_running():
+        # Called from a consumer's database thread: hand the send to the server's event loop and go
+        # on, instead of holding a database thread until Redis answers. Sends start in the order
+        # they are scheduled, and the layer publishes in that order.
+        asyncio.run_coroutine_threadsafe(layer.group_send(group, event), loop)
+    else:
         async_to_sync(layer.group_send)(group, event)
 
 

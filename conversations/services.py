@@ -6,12 +6,16 @@ broadcast leaves only after commit. Domain events for the integrations ("lead.co
 """
 
 import logging
+import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from conversations import notifications, realtime, scoring
@@ -31,6 +35,7 @@ from conversations.models import (
 )
 from core.errors import InvalidStatusTransition, RecordNotFound, TourUnavailable, ValidationFailed
 from core.events import publish
+from properties.models import Property
 
 logger = logging.getLogger(__name__)
 
@@ -316,6 +321,12 @@ def _rescore(conversation: Conversation) -> bool:
 
 
 def _lead_updated(conversation: Conversation) -> None:
+    """A lead is a prospect we can reach: before an email or phone is known there is nothing an
+    integration could push, so most chat turns (which come before contact capture) publish nothing.
+    Capturing the contact publishes lead.contact_captured, then every change lead.updated."""
+    prospect = conversation.prospect
+    if prospect is None or not (prospect.email or prospect.phone):
+        return
     publish(
         "lead.updated",
         conversation_id=str(conversation.pk),
@@ -333,13 +344,18 @@ def _apply_contact(conversation: Conversation, contact: dict) -> None:
     prospect_update(prospect=conversation.prospect, **contact)
 
 
-@transaction.atomic
-def conversation_qualify(
-    *, conversation: Conversation, contact: dict | None = None, already_locked: bool = False, **fields
-) -> Conversation:
-    """Fills qualification fields (and the prospect's contact details), recomputes the lead score,
-    and moves an active conversation to qualified when the rules say so. `already_locked`: the
-    caller holds the conversation row (select_for_update) in its transaction."""
+# What a change of qualification writes on the conversation row.
+QUALIFICATION_WRITE_FIELDS = (
+    *QUALIFICATION_FIELDS,
+    "lead_score",
+    "is_qualified",
+    "pre_qualified",
+    "status",
+    "prospect",
+)
+
+
+def _check_qualification(conversation: Conversation, fields: dict) -> None:
     unknown = set(fields) - set(QUALIFICATION_FIELDS) - {"is_qualified", "pre_qualified"}
     if unknown:
         raise ValidationFailed(
@@ -351,21 +367,26 @@ def conversation_qualify(
         raise ValidationFailed(
             "The price range is reversed.", details={"price_range_min": ["Must not exceed price_range_max."]}
         )
-    if not already_locked:
-        conversation = _locked(conversation.pk)
+
+
+def _qualify_in_place(conversation: Conversation, *, contact: dict, fields: dict) -> tuple[bool, bool]:
+    """Sets the fields (and saves the prospect's new contact details) on the locked conversation,
+    without writing the conversation. Returns (changed, newly qualified)."""
+    fields = dict(fields)
     forced = {name: fields.pop(name) for name in ("is_qualified", "pre_qualified") if name in fields}
     before = _lead_state(conversation)
     for name, value in fields.items():
         setattr(conversation, name, value)
-    _apply_contact(conversation, contact or {})
+    _apply_contact(conversation, contact)
     newly_qualified = _rescore(conversation)
     for name, value in forced.items():
         # A manager's judgement overrides the rules.
         newly_qualified = newly_qualified or (name == "is_qualified" and value and not conversation.is_qualified)
         setattr(conversation, name, value)
-    if _lead_state(conversation) == before:
-        return conversation  # nothing new: no write, no event, no broadcast
-    conversation.save()
+    return _lead_state(conversation) != before, newly_qualified
+
+
+def _after_qualification(conversation: Conversation, *, newly_qualified: bool, announce: bool = True) -> None:
     _lead_updated(conversation)
     if newly_qualified:
         notifications.notify_property_managers(
@@ -375,7 +396,21 @@ def conversation_qualify(
             body=_lead_summary(conversation),
             dedupe_key=f"qualified:{conversation.pk}",
         )
-    realtime.broadcast_conversation(conversation)
+    if announce:
+        realtime.broadcast_conversation(conversation)
+
+
+@transaction.atomic
+def conversation_qualify(*, conversation: Conversation, contact: dict | None = None, **fields) -> Conversation:
+    """Fills qualification fields (and the prospect's contact details), recomputes the lead score,
+    and moves an active conversation to qualified when the rules say so. A change that changes
+    nothing writes nothing and publishes nothing."""
+    _check_qualification(conversation, fields)
+    conversation = _locked(conversation.pk)
+    changed, newly_qualified = _qualify_in_place(conversation, contact=contact or {}, fields=fields)
+    if changed:
+        conversation.save()
+        _after_qualification(conversation, newly_qualified=newly_qualified)
     return conversation
 
 
@@ -476,7 +511,10 @@ def conversation_book_tour(
 
 
 # --- messages -------------------------------------------------------------------------------------
-def _append(
+COUNTER_FIELDS = ("message_count", "last_message_at", "awaiting_reply_since")
+
+
+def _new_message(
     conversation: Conversation,
     *,
     sender: str,
@@ -484,10 +522,8 @@ def _append(
     manager=None,
     client_message_id: str | None = None,
     metadata: dict | None = None,
-    **conversation_fields,
 ) -> Message:
-    """Numbers and stores one message in a conversation already locked by the caller (and writes
-    `conversation_fields` in the same UPDATE)."""
+    """Numbers a message of the locked conversation (unsaved) and moves its counters in memory."""
     now = timezone.now()
     response_ms = None
     if sender == MessageSender.PROSPECT:
@@ -497,7 +533,7 @@ def _append(
         response_ms = max(int((now - conversation.awaiting_reply_since).total_seconds() * 1000), 0)
         conversation.awaiting_reply_since = None
     conversation.message_count += 1
-    message = Message.objects.create(
+    return Message(
         conversation=conversation,
         sender=sender,
         sender_manager=manager,
@@ -507,16 +543,21 @@ def _append(
         seq=conversation.message_count,
         response_ms=response_ms,
     )
-    conversation.last_message_at = message.created_at
-    Conversation.objects.filter(pk=conversation.pk).update(
-        message_count=conversation.message_count,
-        last_message_at=message.created_at,
-        awaiting_reply_since=conversation.awaiting_reply_since,
-        updated_at=now,
-        **conversation_fields,
-    )
-    realtime.broadcast_message(message)
-    return message
+
+
+def _store(conversation: Conversation, messages: list[Message], *, fields=()) -> None:
+    """One INSERT for the messages and one UPDATE for the conversation's counters and `fields`."""
+    Message.objects.bulk_create(messages)
+    conversation.last_message_at = messages[-1].created_at
+    values = {name: getattr(conversation, name) for name in (*COUNTER_FIELDS, *fields)}
+    Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now(), **values)
+
+
+def _append(conversation: Conversation, **message) -> Message:
+    stored = _new_message(conversation, **message)
+    _store(conversation, [stored])
+    realtime.broadcast_message(stored)
+    return stored
 
 
 def _validate_text(text: str) -> str:
@@ -545,10 +586,6 @@ def message_send(
             existing = Message.objects.filter(conversation=locked, client_message_id=client_message_id).first()
             if existing is not None:
                 return existing, False
-        if locked.status == ConversationStatus.CLOSED and sender == MessageSender.PROSPECT:
-            locked.status = ConversationStatus.ACTIVE
-            locked.end_time = None
-            Conversation.objects.filter(pk=locked.pk).update(status=locked.status, end_time=None)
         message = _append(
             locked, sender=sender, text=text, manager=manager, client_message_id=client_message_id, metadata=metadata
         )
@@ -602,17 +639,76 @@ class Turn:
 
 
 def prospect_message_handle(*, conversation: Conversation, text: str, client_message_id: str | None = None) -> Turn:
-    """The widget's send: store the prospect's message (once), then let the bot answer unless a
-    manager has taken over. A retried send gets the stored message and reply back."""
-    message, created = message_send(
-        conversation=conversation, sender=MessageSender.PROSPECT, text=text, client_message_id=client_message_id
-    )
-    if not created:
-        reply = Message.objects.filter(
-            conversation_id=conversation.pk, seq__gt=message.seq, sender=MessageSender.BOT
-        ).first()
-        return Turn(message=message, created=False, reply=reply)
+    """The widget's send: store the prospect's message (once per client_message_id), and let the
+    bot answer unless a manager has taken over. The local engine answers inside the same
+    transaction (one write for both messages); an engine that calls out (OpenAI) answers after the
+    message is committed, so a slow answer holds no lock. A retried send gets the stored message
+    and reply back."""
+    text = _validate_text(text)
+    rows = Conversation.objects.select_for_update(of=("self",)).select_related("prospect")
+    if client_message_id:
+        # The retry check rides on the lock query: one round trip instead of two.
+        stored = Message.objects.filter(conversation=OuterRef("pk"), client_message_id=client_message_id)
+        rows = rows.annotate(stored_id=Subquery(stored.values("pk")[:1]))
+    with transaction.atomic():
+        locked = rows.get(pk=conversation.pk)
+        locked.property = chat_property(locked.property_id)
+        if getattr(locked, "stored_id", None) is not None:
+            existing = Message.objects.get(pk=locked.stored_id)
+            reply = (
+                Message.objects.filter(conversation=locked, seq__gt=existing.seq, sender=MessageSender.BOT)
+                .order_by("seq")
+                .first()
+            )
+            return Turn(message=existing, created=False, reply=reply)
+        fields = []
+        if locked.status == ConversationStatus.CLOSED:
+            locked.status, locked.end_time = ConversationStatus.ACTIVE, None
+            fields = ["status", "end_time"]
+        engine = _answering_engine(locked)
+        message = _new_message(locked, sender=MessageSender.PROSPECT, text=text, client_message_id=client_message_id)
+        if engine is not None and engine.name == "local":
+            reply = engine.reply(_context(locked, text, with_history=False))
+            return Turn(
+                message=message, created=True, reply=_bot_turn(locked, reply, message, pending=[message], fields=fields)
+            )
+        _store(locked, [message], fields=fields)
+        realtime.broadcast_message(message)
+    if engine is None:
+        return Turn(message=message, created=True)
     return Turn(message=message, created=True, reply=bot_respond(conversation_id=conversation.pk, message=message))
+
+
+_chat_properties: dict = {}
+_chat_properties_lock = threading.Lock()
+
+
+def chat_property(property_id) -> Property:
+    """The property with its company and chat settings, as the bot needs them on every message.
+    Kept per process for CHAT_PROPERTY_CACHE_SECONDS: joining them into each message's lock query
+    cost as much as the rest of the turn. A change of chatbot settings or OpenAI key reaches open
+    conversations within that time."""
+    now = time.monotonic()
+    cached = _chat_properties.get(property_id)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    property_ = Property.all_objects.select_related("company__chat_settings").get(pk=property_id)
+    with _chat_properties_lock:
+        if len(_chat_properties) > 10_000:
+            _chat_properties.clear()
+        _chat_properties[property_id] = (now + settings.CHAT_PROPERTY_CACHE_SECONDS, property_)
+    return property_
+
+
+def _answering_engine(conversation: Conversation):
+    """The engine that answers in this conversation, or None while the bot must stay silent (a
+    manager has taken over, or the property switched its chatbot off)."""
+    if conversation.taken_over_by_id or conversation.status == ConversationStatus.HANDED_OFF:
+        return None
+    if not conversation.property.chatbot_is_active:
+        return None
+    company = conversation.property.company
+    return engine_for(company, _chat_settings(company))
 
 
 def _chat_settings(company) -> ChatSettings | None:
@@ -645,22 +741,16 @@ def _context(conversation: Conversation, text: str, *, with_history: bool) -> Bo
 
 
 def bot_respond(*, conversation_id, message: Message) -> Message | None:
-    """The bot's answer to one prospect message, or None when it must stay silent (a manager has
-    taken over, the conversation is closed, or the property switched its chatbot off)."""
+    """An engine that calls out answers a stored prospect message, outside any lock; its reply is
+    applied only if no manager took over meanwhile."""
     conversation = Conversation.objects.select_related("property__company__chat_settings", "prospect").get(
         pk=conversation_id
     )
-    if conversation.taken_over_by_id or conversation.status in (
-        ConversationStatus.HANDED_OFF,
-        ConversationStatus.CLOSED,
-    ):
+    engine = _answering_engine(conversation)
+    if engine is None:
         return None
-    if not conversation.property.chatbot_is_active:
-        return None
-    engine = engine_for(conversation.property.company, _chat_settings(conversation.property.company))
-    if engine.name != "local":
-        realtime.broadcast_typing(conversation_id=conversation.pk, sender=MessageSender.BOT)
-    reply = engine.reply(_context(conversation, message.text, with_history=engine.name != "local"))
+    realtime.broadcast_typing(conversation_id=conversation.pk, sender=MessageSender.BOT)
+    reply = engine.reply(_context(conversation, message.text, with_history=True))
     with transaction.atomic():
         locked = (
             Conversation.objects.select_for_update(of=("self",))
@@ -669,31 +759,53 @@ def bot_respond(*, conversation_id, message: Message) -> Message | None:
         )
         if locked.taken_over_by_id or locked.status == ConversationStatus.HANDED_OFF:
             return None  # a manager took over while the bot was thinking
-        texts = [reply.text] if reply.text else []
-        texts += _apply_bot_reply(locked, reply, message)
-        locked.bot_state = reply.state
-        metadata = {"engine": reply.engine, "intents": reply.intents, "in_reply_to": str(message.pk)}
-        if reply.fell_back:
-            metadata.update(fell_back=True, error=reply.error[:300])
-        return _append(
-            locked,
-            sender=MessageSender.BOT,
-            text=" ".join(texts) or "Could you tell me a bit more?",
-            metadata=metadata,
-            bot_state=reply.state,
-        )
+        return _bot_turn(locked, reply, message)
 
 
-def _apply_bot_reply(conversation: Conversation, reply, message: Message) -> list[str]:
-    """Applies what the engine learnt and asked for; returns text to add to its reply."""
+def _bot_turn(conversation: Conversation, reply, message: Message, *, pending=None, fields=()) -> Message:
+    """Applies an engine's reply in the locked conversation and stores the bot's message, with the
+    `pending` messages not stored yet, in one INSERT and one UPDATE. Broadcasts follow the order of
+    events: the prospect's message, what the bot learnt, the bot's answer."""
+    pending = pending if pending is not None else []
+    texts = [reply.text] if reply.text else []
+    changed = newly_qualified = False
+    learnt = {k: v for k, v in reply.conversation_updates.items() if k in QUALIFICATION_FIELDS}
+    if "desired_features" in learnt:
+        learnt["desired_features"] = sorted(set(conversation.desired_features or []) | set(learnt["desired_features"]))
+    low = learnt.get("price_range_min", conversation.price_range_min)
+    high = learnt.get("price_range_max", conversation.price_range_max)
+    if low is not None and high is not None and low > high:
+        # A new figure contradicts the old range: the new message wins, the old end goes.
+        learnt.setdefault("price_range_min" if "price_range_max" in learnt else "price_range_max", None)
+    shown = realtime.conversation_payload(conversation)
+    if learnt or reply.prospect_updates:
+        changed, newly_qualified = _qualify_in_place(conversation, contact=reply.prospect_updates, fields=learnt)
+    texts += _run_actions(conversation, reply, message, pending=pending)
+    conversation.bot_state = reply.state
+    metadata = {"engine": reply.engine, "intents": reply.intents, "in_reply_to": str(message.pk)}
+    if reply.fell_back:
+        metadata.update(fell_back=True, error=reply.error[:300])
+    answer = _new_message(
+        conversation,
+        sender=MessageSender.BOT,
+        text=" ".join(texts) or "Could you tell me a bit more?",
+        metadata=metadata,
+    )
+    written = [*fields, "bot_state", *(QUALIFICATION_WRITE_FIELDS if changed else ())]
+    _store(conversation, [*pending, answer], fields=written)
+    for stored in pending:
+        realtime.broadcast_message(stored)
+    if changed:
+        # Sockets hear of the conversation only when what they show of it changed (status, flags).
+        announce = realtime.conversation_payload(conversation) != shown
+        _after_qualification(conversation, newly_qualified=newly_qualified, announce=announce)
+    realtime.broadcast_message(answer)
+    return answer
+
+
+def _run_actions(conversation: Conversation, reply, message: Message, *, pending) -> list[str]:
+    """Runs what the engine asked for; returns text to add to its reply."""
     extra: list[str] = []
-    if reply.conversation_updates or reply.prospect_updates:
-        fields = {k: v for k, v in reply.conversation_updates.items() if k in QUALIFICATION_FIELDS}
-        if "desired_features" in fields:
-            fields["desired_features"] = sorted(
-                set(conversation.desired_features or []) | set(fields["desired_features"])
-            )
-        conversation_qualify(conversation=conversation, contact=reply.prospect_updates, already_locked=True, **fields)
     for action in reply.actions:
         if action.kind == ESCALATE_QUESTION:
             _escalate(conversation, action.data.get("question") or message.text)
@@ -714,7 +826,7 @@ def _apply_bot_reply(conversation: Conversation, reply, message: Message) -> lis
                 dedupe_key=f"tour-request:{conversation.pk}",
             )
         elif action.kind == BOOK_TOUR:
-            extra.append(_bot_book_tour(conversation, action.data))
+            extra.append(_bot_book_tour(conversation, action.data, pending=pending))
     return extra
 
 
@@ -734,7 +846,15 @@ def _escalate(conversation: Conversation, question: str) -> None:
     )
 
 
-def _bot_book_tour(conversation: Conversation, data: dict) -> str:
+def _bot_book_tour(conversation: Conversation, data: dict, *, pending) -> str:
+    """Books through conversation_book_tour, which locks and writes the row itself: what this turn
+    changed so far is written first (pending messages included), and read back after."""
+    if pending:
+        Message.objects.bulk_create(pending)
+        for stored in pending:
+            realtime.broadcast_message(stored)
+        pending.clear()
+    conversation.save()
     start = datetime.fromisoformat(data["start"])
     tour_type = data.get("tour_type") or "in_person"
     try:

@@ -9,6 +9,7 @@ from channels.db import database_sync_to_async
 from django.db import connections
 from rest_framework.test import APIClient
 
+from conversations.consumers import DB_EXECUTOR
 from tests.fakes.openai import FakeOpenAI
 
 BROWSER = "browser-0001-abcdef"
@@ -113,12 +114,14 @@ def asgi_server(transactional_db):
 
 def close_consumer_connections() -> None:
     """Consumers query from executor threads that outlive the test; their connections would keep
-    the test database from being dropped at the end of the run."""
+    the test database from being dropped at the end of the run. Close them in those threads."""
     asyncio.run(database_sync_to_async(connections.close_all)())
-    connection = connections["default"]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
+    workers = DB_EXECUTOR._max_workers
+    barrier = threading.Barrier(workers)
+
+    def close_in_this_thread():
+        connections.close_all()
+        barrier.wait(timeout=10)  # every worker thread takes exactly one of these
+
+    for future in [DB_EXECUTOR.submit(close_in_this_thread) for _ in range(workers)]:
+        future.result()
