@@ -111,8 +111,11 @@ class FakeService:
                 headers = {"Content-Type": content_type, **reply.headers, "Content-Length": str(len(body))}
                 for name, value in headers.items():
                     self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
+                # One write for headers and body: two small writes cost ~40 ms each on loopback
+                # (Nagle's algorithm waiting for the client's delayed ACK).
+                self._headers_buffer.append(b"\r\n")
+                self.wfile.write(b"".join(self._headers_buffer) + body)
+                self._headers_buffer = []
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
@@ -121,7 +124,8 @@ class FakeService:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # A short poll interval so that stop() returns in milliseconds, not half a second.
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         return self
 
     def stop(self) -> None:
