@@ -92,7 +92,7 @@
     return [
       ":host{all:initial}",
       "*{box-sizing:border-box;font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif}",
-      ".launcher{position:fixed;bottom:20px;" + side + ":20px;width:60px;height:60px;border-radius:50%;border:0;background:" + color + ";color:#fff;font-size:28px;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483000}",
+      ".launcher{position:fixed;bottom:20px;" + side + ":20px;width:60px;height:60px;border-radius:50%;border:0;background:" + color + ";color:#fff;cursor:pointer;box-shadow:0 4px 14px rgba(0,0,0,.25);z-index:2147483000;display:flex;align-items:center;justify-content:center}",
       ".panel{position:fixed;bottom:92px;" + side + ":20px;width:360px;max-width:calc(100vw - 40px);height:520px;max-height:calc(100vh - 120px);background:#fff;border-radius:14px;box-shadow:0 10px 30px rgba(0,0,0,.25);display:none;flex-direction:column;overflow:hidden;z-index:2147483000}",
       ".panel.open{display:flex}",
       ".head{background:" + color + ";color:#fff;padding:12px 14px;display:flex;align-items:center;gap:10px}",
@@ -123,7 +123,12 @@
     var left = cfg.chatbot_position === "bottom-left";
     root.appendChild(el("style", {}, css(cfg.chatbot_theme_color || "#2563EB", left)));
 
-    var launcher = el("button", { class: "launcher", "aria-label": "Open chat", "data-testid": "launcher", type: "button" }, "\u{1F4AC}");
+    var launcher = el("button", { class: "launcher", "aria-label": "Open chat", "data-testid": "launcher", type: "button" });
+    // An inline icon: emoji fonts are missing on some systems.
+    launcher.innerHTML =
+      '<svg width="28" height="28" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" ' +
+      'stroke-linecap="round" stroke-linejoin="round" aria-hidden="true"><path d="M21 15a2 2 0 0 1-2 2H7l-4 4V5' +
+      'a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z"/></svg>';
     var panel = el("div", { class: "panel", role: "dialog", "aria-label": "Chat with " + cfg.property_name, "data-testid": "panel" });
     var head = el("div", { class: "head" });
     if (cfg.chatbot_avatar_url) head.appendChild(el("img", { src: cfg.chatbot_avatar_url, alt: "" }));
