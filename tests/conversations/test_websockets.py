@@ -289,3 +289,42 @@ def test_a_manager_cannot_subscribe_to_another_managers_notifications(tenants):
     assert closed["code"] == 4403
     frame, closed = run(scenario(tenants.manager_read.pk, jwt_for(tenants.admin_a.user)))
     assert closed["code"] == 4403
+
+
+def test_socket_messages_count_against_the_chat_limit(chat, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "chat": "2/1m"},
+    }
+
+    async def scenario():
+        socket, _ = await connect(f"/api/ws/chat/{chat.conversation_id}?token={chat.token}")
+        for n in range(3):
+            await socket.send_json_to({"type": "message", "text": f"hello {n}", "client_message_id": f"t{n}"})
+        error = await frames_until(socket, lambda f: f["type"] == "error")
+        await socket.disconnect()
+        return error[-1]
+
+    error = run(scenario())
+    assert error["code"] == "RATE_LIMIT_EXCEEDED"
+    # REST and socket share the browser's budget: the session start took one of the two.
+    assert Message.objects.filter(conversation_id=chat.conversation_id, sender="prospect").count() == 1
+
+
+def test_sockets_opened_from_one_address_count_against_the_chat_limit(chat, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "chat": "2/1m"},
+    }
+
+    async def scenario():
+        frames = []
+        for _ in range(3):
+            socket, frame = await connect(f"/api/ws/chat/{chat.conversation_id}?token={chat.token}")
+            frames.append(frame)
+            await socket.disconnect()
+        return frames
+
+    frames = run(scenario())
+    assert [f["type"] for f in frames[:2]] == ["ready", "ready"]
+    assert frames[2]["code"] == "RATE_LIMIT_EXCEEDED"
