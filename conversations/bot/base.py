@@ -14,21 +14,6 @@ HANDOFF_REQUEST = "handoff_request"
 BOOK_TOUR = "book_tour"
 TOUR_REQUEST = "tour_request"
 
-LEAD_FIELDS = (
-    "apartment_size_preference",
-    "move_in_date",
-    "price_range_min",
-    "price_range_max",
-    "occupants_count",
-    "has_pets",
-    "pet_details",
-    "desired_features",
-    "work_location",
-    "reason_for_moving",
-    "is_book_tour",
-    "tour_type",
-    "tour_datetime",
-)
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone")
 
 
