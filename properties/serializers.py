@@ -1,7 +1,9 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from companies.models import Company
-from core.tenancy import TenantRelatedField
+from conversations.serializers import LeadNotificationSerializer
+from core.tenancy import TenantRelatedField, get_access
 from properties import validators
 from properties.models import AccessLevel, Property, PropertyManager, PropertyManagerAssignment, StaffRole
 
@@ -129,6 +131,9 @@ class PropertyManagerSerializer(serializers.ModelSerializer):
     has_password = serializers.SerializerMethodField(help_text="False until the invitation is accepted.")
     last_login = serializers.DateTimeField(source="user.last_login", read_only=True)
     assignments = PropertyManagerAssignmentSerializer(many=True, read_only=True)
+    notifications = serializers.SerializerMethodField(
+        help_text="The manager's latest unread lead notifications (for the manager and administrators only)."
+    )
 
     class Meta:
         model = PropertyManager
@@ -145,10 +150,23 @@ class PropertyManagerSerializer(serializers.ModelSerializer):
             "has_password",
             "last_login",
             "assignments",
+            "notifications",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
+
+    @extend_schema_field(LeadNotificationSerializer(many=True, allow_null=True))
+    def get_notifications(self, manager):
+        """Notifications speak of leads of the manager's properties: other managers do not see them."""
+        request = self.context.get("request")
+        notifications = getattr(manager, "unread_notifications", None)
+        if request is None or notifications is None:
+            return None
+        access = get_access(request)
+        if not (access.reaches_all_properties or access.manager_id == manager.pk):
+            return None
+        return LeadNotificationSerializer(notifications, many=True).data
 
     def get_has_password(self, manager) -> bool:
         return manager.user.has_usable_password()

@@ -6,11 +6,15 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from companies.selectors import company_for_create
+from conversations.models import LeadNotification
 from core.api.inputs import parse_input
 from core.tenancy import UUID_PATTERN, TenantScopedViewSet, scope_queryset
 from properties import serializers, services
 from properties.models import Property, PropertyManager, PropertyManagerAssignment
 
+# The spec's manager representation carries its notifications; the latest unread ones are enough
+# there (the full list is paginated at /api/property-managers/:id/notifications).
+UNREAD_NOTIFICATIONS_SHOWN = 10
 ASSIGNMENT_ID = rf"(?P<assignment_id>{UUID_PATTERN})"
 MANAGER_ID = rf"(?P<manager_id>{UUID_PATTERN})"
 
@@ -114,9 +118,7 @@ class PropertyViewSet(
 class PropertyManagerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantScopedViewSet):
     """A company's staff. Only company administrators add, change or remove them."""
 
-    base_queryset = PropertyManager.objects.select_related("user").prefetch_related(
-        Prefetch("assignments", queryset=PropertyManagerAssignment.objects.select_related("property"))
-    )
+    base_queryset = PropertyManager.objects.select_related("user")
     serializer_class = serializers.PropertyManagerSerializer
     write_requires = "company_admin"
 
@@ -186,6 +188,20 @@ class PropertyManagerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, T
         data = parse_input(serializers.AssignmentUpdateSerializer, request, partial=request.method == "PATCH")
         assignment = services.assignment_update(assignment=assignment, **data)
         return Response(serializers.PropertyManagerAssignmentSerializer(assignment).data)
+
+    def get_base_queryset(self):
+        if self.action in ("assignments", "assignment_detail", "destroy"):
+            return self.base_queryset.all()
+        return self.base_queryset.prefetch_related(
+            Prefetch("assignments", queryset=PropertyManagerAssignment.objects.select_related("property")),
+            Prefetch(
+                "lead_notifications",
+                queryset=LeadNotification.objects.filter(read_at__isnull=True)
+                .select_related("conversation")
+                .order_by("-created_at", "id")[:UNREAD_NOTIFICATIONS_SHOWN],
+                to_attr="unread_notifications",
+            ),
+        )
 
     def _reload(self, manager):
         return self.get_base_queryset().get(pk=manager.pk)

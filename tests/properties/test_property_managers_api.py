@@ -180,3 +180,33 @@ def test_removing_an_unassigned_manager_is_not_found(tenants):
         f"/api/properties/{tenants.a2.pk}/managers/{tenants.manager_write.pk}"
     )
     assert response.status_code == 404
+
+
+def _notify(manager, conversation, read=False):
+    from django.utils import timezone
+
+    from conversations.models import LeadNotification
+
+    return LeadNotification.objects.create(
+        conversation=conversation,
+        property_manager=manager,
+        notification_type="handoff_request",
+        title="A prospect asked for a person",
+        read_at=timezone.now() if read else None,
+    )
+
+
+def test_manager_representation_carries_their_unread_notifications(tenants):
+    from tests.factories import ConversationFactory
+
+    conversation = ConversationFactory(property=tenants.a1)
+    unread = _notify(tenants.manager_write, conversation)
+    _notify(tenants.manager_write, conversation, read=True)
+    url = f"/api/property-managers/{tenants.manager_write.pk}"
+
+    own = client_for(tenants.manager_write.user).get(url).json()["data"]["notifications"]
+    assert [n["id"] for n in own] == [str(unread.pk)]
+    assert own[0]["conversation_id"] == str(conversation.pk)
+    by_admin = client_for(tenants.admin_a.user).get(url).json()["data"]["notifications"]
+    assert [n["id"] for n in by_admin] == [str(unread.pk)]
+    assert client_for(tenants.manager_read.user).get(url).json()["data"]["notifications"] is None
