@@ -305,7 +305,6 @@ SPECTACULAR_SETTINGS = {
         "FaqSourceTypeEnum": "faqs.models.FaqSource.choices",
         "FaqScopeEnum": ["property", "company"],
         "ConversationStatusEnum": "conversations.models.ConversationStatus.choices",
-        "ConversationTourTypeEnum": "conversations.models.TourType.choices",
         "LeadNotificationStatusEnum": "conversations.models.NotificationStatus.choices",
         "LeadNotificationUpdateStatusEnum": ["read", "responded"],
         "ResManLeadStatusEnum": "resman.models.LeadStatus.choices",

@@ -3,6 +3,7 @@ import secrets
 from django.db import models
 
 from core.models import TimeStampedModel
+from tours.models import TourType
 
 
 class Prospect(TimeStampedModel):
@@ -57,12 +58,6 @@ OPEN_STATUSES = (
     ConversationStatus.TOUR_BOOKED,
     ConversationStatus.HANDED_OFF,
 )
-
-
-class TourType(models.TextChoices):
-    IN_PERSON = "in_person"
-    VIRTUAL = "virtual"
-    SELF_GUIDED = "self_guided"
 
 
 def new_conversation_token() -> str:

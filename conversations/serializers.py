@@ -15,12 +15,12 @@ from conversations.models import (
     NotificationType,
     Prospect,
     ProspectSession,
-    TourType,
 )
 from conversations.selectors import origin_of
 from core.tenancy import TenantRelatedField
 from properties import validators
 from properties.models import Property, PropertyManager
+from tours.models import TourType
 
 BROWSER_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 SIZE_PREFERENCE = re.compile(r"^(?:studio|[1-5]br)$")
