@@ -21,7 +21,7 @@ from django.utils import timezone
 from conversations import notifications, realtime, scoring
 from conversations.bot import BotContext, engine_for
 from conversations.bot.base import BOOK_TOUR, CONTACT_FIELDS, ESCALATE_QUESTION, HANDOFF_REQUEST, TOUR_REQUEST
-from conversations.bot.knowledge import Knowledge, optional_function
+from conversations.bot.knowledge import Knowledge
 from conversations.models import (
     OPEN_STATUSES,
     ChatSettings,
@@ -35,7 +35,9 @@ from conversations.models import (
 )
 from core.errors import InvalidStatusTransition, RecordNotFound, TourUnavailable, ValidationFailed
 from core.events import publish
+from faqs.services import question_escalate
 from properties.models import Property
+from tours.services import tour_schedule
 
 logger = logging.getLogger(__name__)
 
@@ -448,7 +450,6 @@ def conversation_book_tour(
     records the tour on the conversation, in one transaction."""
     if start <= timezone.now():
         raise ValidationFailed("A tour must start in the future.", details={"tour_datetime": ["In the past."]})
-    schedule = optional_function("tours.services", "tour_schedule")
     with transaction.atomic():
         conversation = _locked(conversation.pk)
         if conversation.status == ConversationStatus.CLOSED:
@@ -463,21 +464,19 @@ def conversation_book_tour(
         _apply_contact(conversation, contact)
         prospect = conversation.prospect
         name = prospect_name or (str(prospect) if prospect and (prospect.first_name or prospect.last_name) else "")
-        tour = None
-        if schedule is not None:
-            tour = schedule(
-                property=conversation.property,
-                start=start,
-                tour_type=tour_type,
-                prospect_name=name,
-                prospect_email=(prospect.email if prospect else "") or "",
-                prospect_phone=(prospect.phone if prospect else "") or "",
-                conversation=conversation,
-                manager=manager,
-                source=source,
-                unit_interest=unit_interest,
-            )
-            start = tour.tour_datetime
+        tour = tour_schedule(
+            property=conversation.property,
+            start=start,
+            tour_type=tour_type,
+            prospect_name=name,
+            prospect_email=(prospect.email if prospect else "") or "",
+            prospect_phone=(prospect.phone if prospect else "") or "",
+            conversation=conversation,
+            manager=manager,
+            source=source,
+            unit_interest=unit_interest,
+        )
+        start = tour.tour_datetime
         conversation.is_book_tour = True
         conversation.tour_type = tour_type
         conversation.tour_datetime = start
@@ -831,19 +830,9 @@ def _run_actions(conversation: Conversation, reply, message: Message, *, pending
 
 
 def _escalate(conversation: Conversation, question: str) -> None:
-    escalate = optional_function("faqs.services", "question_escalate")
-    if escalate is not None:
-        # The FAQ app creates the pending FAQ and its task, then publishes "faq.question_escalated";
-        # our subscriber turns that into the managers' notifications.
-        escalate(property=conversation.property, question=question, conversation=conversation)
-        return
-    notifications.notify_property_managers(
-        conversation=conversation,
-        notification_type=NotificationType.UNANSWERED_QUESTION,
-        title=f"Unanswered question at {conversation.property.name}",
-        body=question[:1000],
-        dedupe_key=f"question:{conversation.pk}:{question[:120]}",
-    )
+    # The FAQ app creates the pending FAQ and its task, then publishes "faq.question_escalated";
+    # our subscriber turns that into the managers' notifications.
+    question_escalate(property=conversation.property, question=question, conversation=conversation)
 
 
 def _bot_book_tour(conversation: Conversation, data: dict, *, pending) -> str:
@@ -860,9 +849,14 @@ def _bot_book_tour(conversation: Conversation, data: dict, *, pending) -> str:
     try:
         with transaction.atomic():
             conversation_book_tour(conversation=conversation, start=start, tour_type=tour_type, source="chat")
-    except (TourUnavailable, ValidationFailed) as exc:
+    except TourUnavailable as exc:
         logger.info("The bot could not book a tour: %s", exc)
         return "I'm sorry, that time isn't available. Could you suggest another day or time?"
+    except ValidationFailed as exc:
+        logger.info("The bot could not book a tour: %s", exc)
+        if "prospect_name" in (exc.details or {}):
+            return "I can book that for you. What name should I put the tour under?"
+        return "I couldn't book that time. Could you suggest another day or time?"
     conversation.refresh_from_db()
     local = conversation.tour_datetime.astimezone(ZoneInfo(conversation.property.time_zone))
     when = f"{local:%A, %B} {local.day} at {local:%I:%M %p}".replace(" 0", " ")

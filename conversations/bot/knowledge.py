@@ -5,15 +5,9 @@ FAQs and tours are their own apps; the bot reads them through their selectors on
 
 from dataclasses import dataclass
 from datetime import datetime
-from importlib import import_module
 
-
-def optional_function(module: str, name: str):
-    """A function of a sibling domain app, or None while that app does not provide it yet."""
-    try:
-        return getattr(import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
+from faqs.selectors import faq_retrieve
+from tours.selectors import tour_available_slots
 
 
 @dataclass
@@ -30,10 +24,7 @@ class Knowledge:
 
     def faq_search(self, query: str, *, top_k: int = 3) -> tuple[list[FaqHit], bool]:
         """(hits, answered): answered is the FAQ app's own judgement that the best hit answers."""
-        retrieve = optional_function("faqs.selectors", "faq_retrieve")
-        if retrieve is None:
-            return [], False
-        result = retrieve(property=self.property, query=query, top_k=top_k)
+        result = faq_retrieve(property=self.property, query=query, top_k=top_k)
         hits = [
             FaqHit(str(hit.faq_id), hit.question, hit.answer, float(hit.score))
             for hit in result.results
@@ -46,10 +37,7 @@ class Knowledge:
         return hits[0].answer if answered else None
 
     def tour_slots(self, *, start: datetime, end: datetime, tour_type: str = "in_person") -> list[datetime]:
-        available = optional_function("tours.selectors", "tour_available_slots")
-        if available is None:
-            return []
-        slots = available(property=self.property, start=start, end=end, tour_type=tour_type)
+        slots = tour_available_slots(property=self.property, start=start, end=end, tour_type=tour_type)
         return [slot if isinstance(slot, datetime) else getattr(slot, "start", slot) for slot in slots]
 
     def amenity_mentioned(self, text: str) -> str | None:
