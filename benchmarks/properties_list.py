@@ -39,7 +39,8 @@ for i in range(40 - Property.objects.filter(company=company).count()):
         amenities=["Pool", "Gym", "Dog park"], features=["Balcony"],
         chatbot_business_hours={"monday": [{"open": "09:00", "close": "18:00"}]})
 user = User.objects.filter(email="bench@bench.test").first() or User.objects.create_user(email="bench@bench.test")
-PropertyManager.objects.get_or_create(user=user, defaults={"company": company, "role": "company_admin", "access_level": "write"})
+PropertyManager.objects.get_or_create(
+    user=user, defaults={"company": company, "role": "company_admin", "access_level": "write"})
 print(AccessToken.for_user(user))
 """
     return sh([sys.executable, "manage.py", "shell", "-c", code], env).stdout.strip().splitlines()[-1]
