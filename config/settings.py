@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "faqs",
     "tours",
     "resman",
+    "analytics",
 ]
 
 MIDDLEWARE = [
@@ -222,14 +223,19 @@ CELERY_BEAT_SCHEDULE = {
     "resman-poll-due-properties": {"task": "resman.poll_due_properties", "schedule": 60.0},
     "resman-sync-due-units": {"task": "resman.sync_due_units", "schedule": 300.0},
     "resman-dispatch-due-outbox": {"task": "resman.dispatch_due_outbox", "schedule": 60.0},
+    # Analytics: records whose conversation changed (chat messages publish no event) or whose prospect
+    # went quiet are recomputed; Amplitude batches whose retry time has come are sent.
+    "analytics-refresh-stale": {"task": "analytics.refresh_stale", "schedule": 60.0},
+    "analytics-dispatch-due-forwarding": {"task": "analytics.dispatch_due_forwarding", "schedule": 60.0},
 }
 # Slow integrations get their own queues so a backlog in one does not delay the others; a worker
-# consumes them with `-Q celery,emails,resman`.
+# consumes them with `-Q celery,emails,resman,analytics`.
 CELERY_TASK_ROUTES = {
     "accounts.tasks.*": {"queue": "emails"},
     "tours.send_tour_notification": {"queue": "emails"},
     "conversations.send_notification_email": {"queue": "emails"},
     "resman.*": {"queue": "resman"},
+    "analytics.forward_company_events": {"queue": "analytics"},
 }
 
 # --- Auth -------------------------------------------------------------------------------------
@@ -387,6 +393,25 @@ RESMAN_POLL_WINDOW_HOURS = env_int("RESMAN_POLL_WINDOW_HOURS", 24)
 RESMAN_WEBHOOK_TOLERANCE_SECONDS = env_int("RESMAN_WEBHOOK_TOLERANCE_SECONDS", 300)
 # ResMan appointments have no end: they block this long (minutes) in tour availability.
 RESMAN_APPOINTMENT_MINUTES = env_int("RESMAN_APPOINTMENT_MINUTES", 30)
+
+# --- Analytics and Amplitude -------------------------------------------------------------------
+# Events go to Amplitude's HTTP V2 API (POST {AMPLITUDE_API_URL}/2/httpapi) for companies with a key.
+AMPLITUDE_API_URL = env("AMPLITUDE_API_URL", "https://api2.amplitude.com")
+AMPLITUDE_TIMEOUT_SECONDS = float(env("AMPLITUDE_TIMEOUT_SECONDS", "5"))
+# Events per request (Amplitude takes up to 2,000), and batches per task before it re-queues itself.
+AMPLITUDE_BATCH_SIZE = env_int("AMPLITUDE_BATCH_SIZE", 100)
+AMPLITUDE_MAX_BATCHES_PER_RUN = env_int("AMPLITUDE_MAX_BATCHES_PER_RUN", 20)
+# Attempts before an event fails for good, and the exponential backoff between them (base * 2^n).
+AMPLITUDE_MAX_ATTEMPTS = env_int("AMPLITUDE_MAX_ATTEMPTS", 8)
+AMPLITUDE_RETRY_BASE_SECONDS = float(env("AMPLITUDE_RETRY_BASE_SECONDS", "30"))
+AMPLITUDE_RETRY_MAX_SECONDS = float(env("AMPLITUDE_RETRY_MAX_SECONDS", "3600"))
+# A conversation is abandoned when its prospect has been silent this long without leaving contact
+# details or booking a tour.
+ANALYTICS_ABANDON_MINUTES = env_int("ANALYTICS_ABANDON_MINUTES", 30)
+# The sweep looks this far back for conversations changed since their record was computed.
+ANALYTICS_REFRESH_LOOKBACK_HOURS = env_int("ANALYTICS_REFRESH_LOOKBACK_HOURS", 24)
+# POST /api/test/webhook-delivery: how long our own webhook route may take to answer.
+WEBHOOK_TEST_TIMEOUT_SECONDS = float(env("WEBHOOK_TEST_TIMEOUT_SECONDS", "10"))
 
 # --- CORS and security headers ----------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "http://localhost:3000")

@@ -11,6 +11,7 @@ api_patterns = [
     path("", include("faqs.urls")),
     path("", include("tours.urls")),
     path("", include("resman.urls")),
+    path("", include("analytics.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
