@@ -51,9 +51,12 @@ class Faq(TimeStampedModel):
     review_note = models.TextField(max_length=2000, blank=True)
     ask_count = models.PositiveIntegerField(default=0, help_text="How many times prospects asked this.")
 
-    # Retrieval: the (question + answer) vector ranks answered FAQs; the question's own vector
-    # finds near-duplicate open questions. Both are recomputed whenever the texts change.
+    # Retrieval: the (question + answer) vector and, for an answer of several sentences, one
+    # (question + sentence) vector per sentence rank answered FAQs (`faqs.ranking.faq_passages`);
+    # the question's own vector finds near-duplicate open questions. All are recomputed whenever the
+    # texts change. `passage_embeddings` is empty for a one-sentence answer, null when not computed.
     embedding = models.BinaryField(null=True, blank=True, editable=False)
+    passage_embeddings = models.BinaryField(null=True, blank=True, editable=False)
     question_embedding = models.BinaryField(null=True, blank=True, editable=False)
     embedding_model = models.CharField(max_length=64, blank=True, editable=False)
     indexed_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -100,6 +103,44 @@ class FaqConversation(TimeStampedModel):
 
     def __str__(self):
         return f"{self.conversation_id} asked {self.faq_id}"
+
+
+class FaqPhrasing(TimeStampedModel):
+    """A prospect's own wording of an FAQ's question, learned when it was asked.
+
+    Kept for the question that opened a pending FAQ and for each near-duplicate that joined it;
+    once the FAQ is answered, the bot answers a question that repeats one of its phrasings closely.
+    Managers remove a wording that does not belong to the question.
+    """
+
+    faq = models.ForeignKey(Faq, on_delete=models.CASCADE, related_name="phrasings")
+    text = models.TextField(max_length=1000)
+    normalized = models.TextField(max_length=1000, editable=False, help_text="The wording without case or punctuation.")
+    conversation = models.ForeignKey(
+        "conversations.Conversation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The conversation it was asked in.",
+    )
+    # The vector of the alias-expanded wording, as the question's own is computed at retrieval.
+    embedding = models.BinaryField(null=True, blank=True, editable=False)
+    embedding_model = models.CharField(max_length=64, blank=True, editable=False)
+
+    tenant_company_path = "faq__company"
+    tenant_property_path = "faq__property"
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["faq", "normalized"], name="one_phrasing_per_wording")]
+
+    def __str__(self):
+        return self.text[:80]
+
+    @classmethod
+    def tenant_limit_to_properties(cls, queryset, property_ids):
+        return queryset.filter(Q(faq__property_id__in=property_ids) | Q(faq__property__isnull=True))
 
 
 class TaskStatus(models.TextChoices):

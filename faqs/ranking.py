@@ -3,27 +3,57 @@
 Pure computation (no Django, no model): the index takes the FAQs' stored vectors and texts, the
 search takes the question's vector and text.
 
-- Semantic: cosine of the question's sentence embedding with each FAQ's (question + answer)
-  embedding. It carries the ranking: prospects rarely use the FAQ's words ("can I bring my dog" for
-  the pet policy).
-- Lexical: BM25 over the same texts, after the alias expansion of `faqs.aliases`, scaled to [0, 1)
-  by the best score the question's terms could reach. It only nudges the semantic score (an even
-  mix ranked worse in our measurements), so an exact term ("guarantor", "carport") breaks near ties.
-- Decision: the best FAQ answers only when its score reaches a minimum *and* leads the runner-up by
-  a margin. Off-topic questions often score as high as right answers, but spread over several
-  FAQs; right answers stand out from the rest.
+- Semantic: each FAQ has several vectors, (question + answer) and, when the answer has several
+  sentences, (question + one sentence) for each; the FAQ scores its best. A long answer's vector
+  is an average of its topics, so a question about one detail ("is the pool heated in winter")
+  matches the sentence that holds it better than the whole. Among 1,000 FAQs this put the right
+  one first for 86% of our development questions instead of 80% with (question + answer) alone;
+  the question alone (69%), the answer alone (71%) and weighted mixes of these did no better.
+- Lexical: BM25 over the FAQ's text, after the alias expansion of `faqs.aliases`, scaled to [0, 1)
+  by the best score the question's terms could reach. It only breaks near ties: at a weight of 0.1
+  and above it lifted questions that no FAQ answers but that share a common word with one
+  ("business center", "office closed on Christmas") as much as right answers.
+- Learned phrasings: prospects' own wordings of an answered question. A question that repeats one
+  closely (similarity of the two questions' vectors at the near-duplicate threshold) is the same
+  question, and its FAQ answers. Below that threshold a phrasing says nothing: two prospect
+  questions about one FAQ often ask different things.
+- Typos are corrected into the FAQs' own words before any of this (`faqs.spelling`).
+- Decision: the best FAQ answers when a phrasing repeats the question, or when its score reaches a
+  minimum *and* leads the runner-up by a margin. Off-topic questions often score as high as right
+  answers, but spread over several FAQs; right answers stand out from the rest. What this cannot
+  see is a question about a detail that its FAQ's topic does not cover ("is there a freight
+  elevator for moving day" against "every building has an elevator"): it scores like a right
+  answer. Agreement of the question-only ranking, shared alias terms and lexical evidence were
+  tried as further conditions and did not separate those either.
 """
 
 import math
+import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
 from faqs.aliases import lexical_terms
+from faqs.spelling import Speller
 
 BM25_K1 = 1.2
 BM25_B = 0.75
+# More sentence vectors than this add little to an answer and cost every query.
+MAX_SENTENCE_PASSAGES = 12
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def faq_passages(question: str, answer: str) -> list[str]:
+    """The texts that get a vector for an FAQ: (question + answer) first, then (question + one
+    sentence) per sentence of an answer that has more than one."""
+    passages = [f"{question} {answer}".strip()]
+    sentences = [sentence for sentence in _SENTENCE_END.split(answer.strip()) if sentence]
+    if len(sentences) > 1:
+        passages += [f"{question} {sentence}" for sentence in sentences[:MAX_SENTENCE_PASSAGES]]
+    return passages
 
 
 @dataclass(frozen=True)
@@ -31,6 +61,7 @@ class RankingParams:
     lexical_weight: float
     min_score: float
     min_margin: float
+    min_phrasing_similarity: float
 
 
 @dataclass(frozen=True)
@@ -41,6 +72,8 @@ class Hit:
     score: float
     semantic: float
     lexical: float
+    # The closest learned phrasing's similarity to the question (-1 when the FAQ has none).
+    phrasing: float
 
 
 @dataclass(frozen=True)
@@ -48,16 +81,23 @@ class IndexedFaq:
     faq_id: object
     question: str
     answer: str
+    vectors: np.ndarray  # one row per passage (`faq_passages`), at least one
+    phrasings: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
 
 
 class KnowledgeIndex:
     """The answered FAQs one property's bot can use, ready to search."""
 
-    def __init__(self, faqs: list[IndexedFaq], vectors: np.ndarray):
-        if len(faqs) != len(vectors):
-            raise ValueError("One vector per FAQ is needed.")
+    def __init__(self, faqs: list[IndexedFaq]):
+        if any(len(faq.vectors) == 0 for faq in faqs):
+            raise ValueError("Every FAQ needs at least one vector.")
         self.faqs = faqs
-        self.vectors = vectors.astype(np.float32, copy=False)
+        self._starts = np.cumsum([0] + [len(faq.vectors) for faq in faqs[:-1]]) if faqs else np.zeros(0, int)
+        self._passages = _stack([faq.vectors for faq in faqs])
+        self._phrasings = _stack([faq.phrasings for faq in faqs if len(faq.phrasings)])
+        self._phrasing_owners = np.array(
+            [position for position, faq in enumerate(faqs) for _ in range(len(faq.phrasings))], dtype=np.int64
+        )
         self._postings: dict[str, list[tuple[int, int]]] = {}
         self._lengths = np.zeros(len(faqs), dtype=np.float32)
         for position, faq in enumerate(faqs):
@@ -75,6 +115,15 @@ class KnowledgeIndex:
     def __len__(self) -> int:
         return len(self.faqs)
 
+    @cached_property
+    def speller(self) -> Speller:
+        """Corrects a question's typos into the words of these FAQs (see `faqs.spelling`)."""
+        return Speller(f"{faq.question} {faq.answer}" for faq in self.faqs)
+
+    @property
+    def phrasing_count(self) -> int:
+        return len(self._phrasing_owners)
+
     def lexical_scores(self, query_text: str) -> np.ndarray:
         scores = np.zeros(len(self.faqs), dtype=np.float32)
         terms = [term for term in dict.fromkeys(lexical_terms(query_text)) if term in self._idf]
@@ -89,12 +138,22 @@ class KnowledgeIndex:
                 scores[position] += idf * count * (BM25_K1 + 1) / (count + norm)
         return scores / ceiling
 
+    def phrasing_scores(self, query_vector: np.ndarray) -> np.ndarray:
+        best = np.full(len(self.faqs), -1.0, dtype=np.float32)
+        if self.phrasing_count:
+            np.maximum.at(best, self._phrasing_owners, self._phrasings @ query_vector)
+        return best
+
     def search(self, *, query_text: str, query_vector: np.ndarray, top_k: int, params: RankingParams) -> list[Hit]:
         if not self.faqs:
             return []
-        semantic = self.vectors @ query_vector.astype(np.float32, copy=False)
+        query_vector = query_vector.astype(np.float32, copy=False)
+        semantic = np.maximum.reduceat(self._passages @ query_vector, self._starts)
         lexical = self.lexical_scores(query_text)
+        phrasing = self.phrasing_scores(query_vector)
         combined = semantic + params.lexical_weight * lexical
+        repeated = phrasing >= params.min_phrasing_similarity
+        combined[repeated] = np.maximum(combined[repeated], phrasing[repeated])
         count = min(top_k, len(self.faqs))
         best = np.argpartition(-combined, count - 1)[:count] if count < len(self.faqs) else np.arange(count)
         best = best[np.argsort(-combined[best], kind="stable")]
@@ -106,14 +165,25 @@ class KnowledgeIndex:
                 score=float(combined[i]),
                 semantic=float(semantic[i]),
                 lexical=float(lexical[i]),
+                phrasing=float(phrasing[i]),
             )
             for i in best
         ]
 
 
+def _stack(blocks: list[np.ndarray]) -> np.ndarray:
+    if not blocks:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.concatenate(blocks).astype(np.float32, copy=False)
+
+
 def is_confident(hits: list[Hit], params: RankingParams) -> bool:
     """Whether the best hit is good enough to answer with instead of asking a person."""
-    if not hits or hits[0].score < params.min_score:
+    if not hits:
+        return False
+    if hits[0].phrasing >= params.min_phrasing_similarity:
+        return True
+    if hits[0].score < params.min_score:
         return False
     runner_up = hits[1].score if len(hits) > 1 else 0.0
     return hits[0].score - runner_up >= params.min_margin

@@ -10,9 +10,9 @@ from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet
 
 from faqs.aliases import expand
-from faqs.embedding import MODEL_NAME, local_embedder, vector_from_bytes
-from faqs.models import OPEN_FAQ_STATUSES, Faq, FaqStatus, Task
-from faqs.ranking import IndexedFaq, KnowledgeIndex, RankingParams, is_confident
+from faqs.embedding import DIMENSIONS, MODEL_NAME, local_embedder, vector_from_bytes
+from faqs.models import OPEN_FAQ_STATUSES, Faq, FaqPhrasing, FaqStatus, Task
+from faqs.ranking import IndexedFaq, KnowledgeIndex, RankingParams, faq_passages, is_confident
 from properties.models import Property
 
 logger = logging.getLogger(__name__)
@@ -37,6 +37,8 @@ def ranking_params() -> RankingParams:
         lexical_weight=settings.FAQ_LEXICAL_WEIGHT,
         min_score=settings.FAQ_ANSWER_MIN_SCORE,
         min_margin=settings.FAQ_ANSWER_MIN_MARGIN,
+        # A question that close to a learned wording is the same question (as for open ones).
+        min_phrasing_similarity=settings.FAQ_DUPLICATE_MIN_SIMILARITY,
     )
 
 
@@ -50,8 +52,9 @@ def knowledge_queryset(*, property: Property) -> QuerySet:
 class _IndexCache:
     """Each process keeps the search index of recently asked properties in memory.
 
-    A cheap aggregate (count, latest index time, latest edit) tells whether the FAQs changed since
-    the index was built, so an answer or an edit counts at once, in every process.
+    A cheap aggregate (count, latest index time, latest edit, and the same of their phrasings)
+    tells whether the FAQs changed since the index was built, so an answer, an edit or a removed
+    phrasing counts at once, in every process, whatever path wrote it (API, admin, cascade).
     """
 
     def __init__(self):
@@ -61,7 +64,13 @@ class _IndexCache:
     def get(self, property: Property) -> KnowledgeIndex:
         queryset = knowledge_queryset(property=property)
         stamp = tuple(
-            queryset.aggregate(count=Count("id"), indexed=Max("indexed_at"), updated=Max("updated_at")).values()
+            queryset.aggregate(
+                count=Count("id", distinct=True),
+                indexed=Max("indexed_at"),
+                updated=Max("updated_at"),
+                phrasing_count=Count("phrasings", distinct=True),
+                phrasing_last=Max("phrasings__updated_at"),
+            ).values()
         )
         with self._lock:
             entry = self._entries.get(property.pk)
@@ -83,20 +92,62 @@ class _IndexCache:
 
 def _build_index(queryset: QuerySet) -> KnowledgeIndex:
     embedder = local_embedder()
-    rows = list(queryset.order_by("id").values_list("id", "question", "answer", "embedding", "embedding_model"))
-    faqs = [IndexedFaq(faq_id=str(pk), question=question, answer=answer) for pk, question, answer, _, _ in rows]
-    vectors = np.zeros((len(rows), embedder.dimensions), dtype=np.float32)
+    rows = list(
+        queryset.order_by("id").values_list(
+            "id", "question", "answer", "embedding", "passage_embeddings", "embedding_model"
+        )
+    )
+    vectors = {}
     stale = []
-    for position, (*_, data, model) in enumerate(rows):
-        if data is None or model != embedder.name:
-            stale.append(position)
+    for pk, question, answer, first, others, model in rows:
+        if first is None or others is None or model != embedder.name:
+            stale.append((pk, question, answer))
         else:
-            vectors[position] = vector_from_bytes(data)
+            vectors[pk] = np.vstack([vector_from_bytes(first), vector_from_bytes(others).reshape(-1, DIMENSIONS)])
     if stale:
         # Rows written around the services (an import) still get searched; rag/update stores them.
-        logger.warning("Embedding %d FAQs that have no stored vector; run rag/update to store them.", len(stale))
-        vectors[stale] = embedder.embed([f"{faqs[i].question} {faqs[i].answer}".strip() for i in stale])
-    return KnowledgeIndex(faqs, vectors)
+        logger.warning("Embedding %d FAQs that have no stored vectors; run rag/update to store them.", len(stale))
+        passages = [faq_passages(question, answer) for _, question, answer in stale]
+        computed = embedder.embed([text for texts in passages for text in texts])
+        start = 0
+        for (pk, *_), texts in zip(stale, passages, strict=True):
+            vectors[pk] = computed[start : start + len(texts)]
+            start += len(texts)
+    phrasings = _phrasing_vectors(queryset, embedder)
+    empty = np.zeros((0, DIMENSIONS), dtype=np.float32)
+    return KnowledgeIndex(
+        [
+            IndexedFaq(
+                faq_id=str(pk),
+                question=question,
+                answer=answer,
+                vectors=vectors[pk],
+                phrasings=np.vstack(phrasings[pk]) if pk in phrasings else empty,
+            )
+            for pk, question, answer, *_ in rows
+        ]
+    )
+
+
+def _phrasing_vectors(queryset: QuerySet, embedder) -> dict:
+    rows = (
+        FaqPhrasing.objects.filter(faq__in=queryset.values("pk"))
+        .order_by("faq_id", "created_at", "id")
+        .values_list("faq_id", "text", "embedding", "embedding_model")
+    )
+    found: dict = {}
+    stale = []
+    for faq_id, text, data, model in rows:
+        if data is None or model != embedder.name:
+            stale.append((faq_id, text))
+        else:
+            found.setdefault(faq_id, []).append(vector_from_bytes(data))
+    if stale:
+        logger.warning("Embedding %d phrasings that have no stored vector; run rag/update to store them.", len(stale))
+        computed = embedder.embed([expand(text) for _, text in stale])
+        for (faq_id, _), vector in zip(stale, computed, strict=True):
+            found.setdefault(faq_id, []).append(vector)
+    return found
 
 
 index_cache = _IndexCache()
@@ -111,6 +162,7 @@ def faq_retrieve(*, property: Property, query: str, top_k: int = 3) -> Retrieval
     if not len(index):
         return RetrievalResult()
     params = ranking_params()
+    query = index.speller.correct(query)
     vector = local_embedder().embed([expand(query)])[0]
     # The runner-up is needed for the decision even when only one result is asked for.
     hits = index.search(query_text=query, query_vector=vector, top_k=max(top_k, 2), params=params)
@@ -169,6 +221,10 @@ def _status_aggregates(model: str) -> dict:
         "indexed": Count("id", filter=Q(embedding__isnull=False, embedding_model=model)),
         "last": Max("indexed_at"),
     }
+
+
+def faq_phrasings(*, faq: Faq) -> QuerySet[FaqPhrasing]:
+    return faq.phrasings.defer("embedding").order_by("created_at", "id")
 
 
 def faqs_assigned_to(*, queryset: QuerySet, manager_id) -> QuerySet:

@@ -8,13 +8,14 @@ from django.utils import timezone
 
 from core.errors import InvalidStatusTransition, ValidationFailed
 from core.events import publish
-from faqs.aliases import normalize
+from faqs.aliases import expand, normalize
 from faqs.embedding import local_embedder, vector_from_bytes, vector_to_bytes
 from faqs.models import (
     OPEN_FAQ_STATUSES,
     OPEN_TASK_STATUSES,
     Faq,
     FaqConversation,
+    FaqPhrasing,
     FaqSource,
     FaqStatus,
     QuestionRouting,
@@ -22,10 +23,14 @@ from faqs.models import (
     Task,
     TaskStatus,
 )
+from faqs.ranking import faq_passages
 from properties.models import AccessLevel, Property, PropertyManager, PropertyManagerAssignment
 
 INDEX_BATCH_SIZE = 64
 MAX_QUESTION_LENGTH = 1000
+# A question asked very often in ever new words stops learning them here: each one costs every
+# retrieval of the property a vector product, and the first fifty cover the common wordings.
+MAX_PHRASINGS_PER_FAQ = 50
 # Which status moves each FAQ action allows (the API's state machine).
 FAQ_ANSWER_FROM = {FaqStatus.PENDING, FaqStatus.NEEDS_REVIEW}
 FAQ_REVIEW_FROM = {FaqStatus.PENDING, FaqStatus.ANSWERED}
@@ -39,41 +44,63 @@ TASK_TRANSITIONS = {
 
 
 # --- the index --------------------------------------------------------------------------------
-def _document_text(faq: Faq) -> str:
-    return f"{faq.question} {faq.answer}".strip()
-
-
 def faqs_embed(*, faqs: list[Faq]) -> None:
     """Computes the vectors of the FAQs in memory (the caller saves them)."""
     if not faqs:
         return
     embedder = local_embedder()
-    vectors = embedder.embed([_document_text(faq) for faq in faqs] + [faq.question for faq in faqs])
+    passages = [faq_passages(faq.question, faq.answer) for faq in faqs]
+    texts = [text for texts in passages for text in texts] + [faq.question for faq in faqs]
+    vectors = embedder.embed(texts)
     now = timezone.now()
+    start = 0
     for position, faq in enumerate(faqs):
-        faq.embedding = vector_to_bytes(vectors[position])
-        faq.question_embedding = vector_to_bytes(vectors[len(faqs) + position])
+        own = vectors[start : start + len(passages[position])]
+        start += len(passages[position])
+        faq.embedding = vector_to_bytes(own[0])
+        faq.passage_embeddings = vector_to_bytes(own[1:])
+        faq.question_embedding = vector_to_bytes(vectors[len(texts) - len(faqs) + position])
         faq.embedding_model = embedder.name
         faq.indexed_at = now
 
 
-INDEX_FIELDS = ["embedding", "question_embedding", "embedding_model", "indexed_at"]
+def phrasing_vectors(texts: list[str]) -> list[bytes]:
+    """Phrasing vectors are of the alias-expanded wording, like the question's at retrieval."""
+    return [vector_to_bytes(vector) for vector in local_embedder().embed([expand(text) for text in texts])]
+
+
+INDEX_FIELDS = ["embedding", "passage_embeddings", "question_embedding", "embedding_model", "indexed_at"]
 
 
 def faqs_reindex(*, queryset, force: bool = False) -> int:
-    """Recomputes the vectors that are missing, stale or (with `force`) all of them. Returns how many."""
+    """Recomputes the vectors that are missing, stale or (with `force`) all of them, the FAQs' and
+    their phrasings'. Returns how many FAQs and phrasings got new vectors."""
+    model = local_embedder().name
+    faqs, phrasings = queryset, FaqPhrasing.objects.filter(faq__in=queryset.values("pk"))
     if not force:
-        # Every write through these services re-embeds changed texts, so only rows written around
+        # Every write through these services embeds changed texts, so only rows written around
         # them (a bulk import, a model change) can lack fresh vectors.
-        queryset = queryset.filter(
-            Q(embedding__isnull=True) | Q(question_embedding__isnull=True) | ~Q(embedding_model=local_embedder().name)
+        faqs = faqs.filter(
+            Q(embedding__isnull=True)
+            | Q(passage_embeddings__isnull=True)
+            | Q(question_embedding__isnull=True)
+            | ~Q(embedding_model=model)
         )
-    ids = list(queryset.order_by("id").values_list("id", flat=True))
+        phrasings = phrasings.filter(Q(embedding__isnull=True) | ~Q(embedding_model=model))
+    ids = list(faqs.order_by("id").values_list("id", flat=True))
     for start in range(0, len(ids), INDEX_BATCH_SIZE):
         batch = list(Faq.objects.filter(pk__in=ids[start : start + INDEX_BATCH_SIZE]).only("id", "question", "answer"))
         faqs_embed(faqs=batch)
         Faq.objects.bulk_update(batch, INDEX_FIELDS)
-    return len(ids)
+    phrasing_ids = list(phrasings.order_by("id").values_list("id", flat=True))
+    for start in range(0, len(phrasing_ids), INDEX_BATCH_SIZE):
+        batch = list(
+            FaqPhrasing.objects.filter(pk__in=phrasing_ids[start : start + INDEX_BATCH_SIZE]).only("id", "text")
+        )
+        for phrasing, vector in zip(batch, phrasing_vectors([phrasing.text for phrasing in batch]), strict=True):
+            phrasing.embedding, phrasing.embedding_model = vector, model
+        FaqPhrasing.objects.bulk_update(batch, ["embedding", "embedding_model", "updated_at"])
+    return len(ids) + len(phrasing_ids)
 
 
 def reindex_queryset_for(*, property: Property | None = None, company_id=None):
@@ -240,6 +267,8 @@ def _find_open_duplicate(*, property: Property, question: str, vector: np.ndarra
 def question_escalate(*, property: Property, question: str, conversation=None) -> Faq:
     """A prospect's question the bot could not answer: a pending FAQ (or the open one it repeats),
     linked to the conversation, and a task for a manager where the property routes questions.
+    The prospect's wording is kept as a phrasing of the FAQ, so that once it is answered the bot
+    answers the same question in these words by itself.
 
     Publishes `faq.question_escalated` when something new happened (a new question, or another
     conversation waiting on an open one).
@@ -251,11 +280,13 @@ def question_escalate(*, property: Property, question: str, conversation=None) -
     question = question[:MAX_QUESTION_LENGTH]
     if conversation is not None and conversation.property_id != property.pk:
         raise ValidationFailed("The conversation belongs to another property.")
-    vector = local_embedder().embed([question])[0]
+    expanded = expand(question)
+    vectors = local_embedder().embed([question] if expanded == question else [question, expanded])
+    phrasing_vector = vector_to_bytes(vectors[-1])
     with transaction.atomic():
         # One escalation at a time per property, so a question asked twice at once opens one item.
         routing = _routing_locked(property)
-        faq = _find_open_duplicate(property=property, question=question, vector=vector)
+        faq = _find_open_duplicate(property=property, question=question, vector=vectors[0])
         created = faq is None
         if created:
             faq = Faq(
@@ -271,6 +302,7 @@ def question_escalate(*, property: Property, question: str, conversation=None) -
         else:
             Faq.objects.filter(pk=faq.pk).update(ask_count=F("ask_count") + 1, updated_at=timezone.now())
             faq.refresh_from_db()
+        _phrasing_learn(faq=faq, text=question, vector=phrasing_vector, conversation=conversation)
         linked = False
         if conversation is not None:
             _, linked = FaqConversation.objects.get_or_create(
@@ -295,6 +327,29 @@ def question_escalate(*, property: Property, question: str, conversation=None) -
                 assigned_manager_id=str(task.assigned_to_id) if task and task.assigned_to_id else None,
             )
     return faq
+
+
+# --- learned phrasings ------------------------------------------------------------------------
+def _phrasing_learn(*, faq: Faq, text: str, vector: bytes, conversation) -> FaqPhrasing | None:
+    """Keeps a prospect's wording of the FAQ's question, unless it is known or the FAQ has enough.
+    Runs inside the escalation's lock, so the count and the wording check see every other one."""
+    wording = normalize(text)
+    known = faq.phrasings.filter(normalized=wording).exists()
+    if known or not wording or faq.phrasings.count() >= MAX_PHRASINGS_PER_FAQ:
+        return None
+    return FaqPhrasing.objects.create(
+        faq=faq,
+        text=text,
+        normalized=wording,
+        conversation=conversation,
+        embedding=vector,
+        embedding_model=local_embedder().name,
+    )
+
+
+def phrasing_delete(*, phrasing: FaqPhrasing) -> None:
+    """A wording that does not ask the FAQ's question: the bot stops answering it with this FAQ."""
+    phrasing.delete()
 
 
 # --- routing ----------------------------------------------------------------------------------

@@ -26,3 +26,21 @@ def make_faq(
 
 def make_pending(*, property, question="Do you have EV chargers?") -> Faq:
     return make_faq(property=property, question=question, answer="")
+
+
+def make_phrasing(*, faq, text: str, conversation=None):
+    """A learned wording with its vector, as an escalation leaves it (for FAQs written by staff)."""
+    from faqs.aliases import normalize
+    from faqs.embedding import local_embedder
+    from faqs.models import FaqPhrasing
+    from faqs.services import phrasing_vectors
+
+    (vector,) = phrasing_vectors([text])
+    return FaqPhrasing.objects.create(
+        faq=faq,
+        text=text,
+        normalized=normalize(text),
+        conversation=conversation,
+        embedding=vector,
+        embedding_model=local_embedder().name,
+    )

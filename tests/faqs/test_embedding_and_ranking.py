@@ -8,9 +8,17 @@ import pytest
 
 from faqs import embedding
 from faqs.aliases import canonical_terms, expand, lexical_terms
-from faqs.ranking import Hit, IndexedFaq, KnowledgeIndex, RankingParams, is_confident
+from faqs.ranking import (
+    MAX_SENTENCE_PASSAGES,
+    Hit,
+    IndexedFaq,
+    KnowledgeIndex,
+    RankingParams,
+    faq_passages,
+    is_confident,
+)
 
-PARAMS = RankingParams(lexical_weight=0.1, min_score=0.5, min_margin=0.06)
+PARAMS = RankingParams(lexical_weight=0.1, min_score=0.5, min_margin=0.06, min_phrasing_similarity=0.8)
 
 
 def test_the_model_loads_once_for_concurrent_first_callers(monkeypatch):
@@ -92,10 +100,24 @@ def test_lexical_terms_drop_stopwords_and_fold_plurals():
     assert lexical_terms("Do you have any garages?") == ["garage", "~parking"]
 
 
-def _index():
-    faqs = [IndexedFaq(n, f"question {n}", f"answer {n}") for n in range(3)]
-    vectors = np.eye(3, 4, dtype=np.float32)
-    return KnowledgeIndex(faqs, vectors)
+def _unit(*values):
+    vector = np.array(values, dtype=np.float32)
+    return vector / np.linalg.norm(vector)
+
+
+def _index(phrasings=None):
+    phrasings = phrasings or {}
+    faqs = [
+        IndexedFaq(
+            n,
+            f"question {n}",
+            f"answer {n}",
+            vectors=np.eye(3, 4, dtype=np.float32)[n : n + 1],
+            phrasings=np.array(phrasings.get(n, np.zeros((0, 4))), dtype=np.float32),
+        )
+        for n in range(3)
+    ]
+    return KnowledgeIndex(faqs)
 
 
 def test_search_orders_by_score_and_cuts_at_top_k():
@@ -110,24 +132,79 @@ def test_lexical_matches_break_a_semantic_tie():
     assert hits[0].faq_id == 1 and hits[0].lexical > hits[1].lexical
 
 
+def test_an_faq_scores_its_best_passage():
+    """A question about one sentence of a long answer matches that sentence's vector."""
+    faqs = [
+        IndexedFaq(
+            "pool",
+            "pool?",
+            "Open in summer. Heated in winter.",
+            vectors=np.stack([_unit(1, 1, 0, 0), _unit(0, 0, 1, 0)]),
+        ),
+        IndexedFaq("gym", "gym?", "Open all night.", vectors=np.stack([_unit(0.8, 1, 0, 0.6)])),
+    ]
+    hits = KnowledgeIndex(faqs).search(query_text="x", query_vector=_unit(0, 0.1, 1, 0), top_k=2, params=PARAMS)
+    assert hits[0].faq_id == "pool" and hits[0].semantic == pytest.approx(
+        float(_unit(0, 0.1, 1, 0) @ _unit(0, 0, 1, 0))
+    )
+
+
+def test_a_close_phrasing_lifts_its_faq_first_and_answers():
+    # The question is a little closer to FAQ 0's text, but repeats a wording learned for FAQ 2.
+    query = _unit(0.5, 0.0, 0.45, 0.74)
+    index = _index(phrasings={2: [_unit(0.0, 0.0, 0.3, 1.0)], 1: [_unit(0, 1, 0, 0)]})
+    hits = index.search(query_text="x", query_vector=query, top_k=3, params=PARAMS)
+    assert hits[0].faq_id == 2 and hits[0].phrasing >= 0.8 and hits[0].score == pytest.approx(hits[0].phrasing)
+    assert hits[1].phrasing < 0  # FAQ 0 has no phrasing
+    assert is_confident(hits, PARAMS)
+
+
+def test_a_phrasing_below_the_threshold_changes_nothing():
+    query = _unit(1.0, 0.0, 0.9, 0.0)
+    plain = _index().search(query_text="x", query_vector=query, top_k=3, params=PARAMS)
+    learned = _index(phrasings={2: [_unit(0.3, 0.0, 0.5, 1.0)]}).search(
+        query_text="x", query_vector=query, top_k=3, params=PARAMS
+    )
+    assert 0 < learned[1].phrasing < 0.8
+    assert [(hit.faq_id, hit.score) for hit in learned] == [(hit.faq_id, hit.score) for hit in plain]
+
+
 def test_an_empty_index_finds_nothing():
-    index = KnowledgeIndex([], np.zeros((0, 4), dtype=np.float32))
-    assert index.search(query_text="x", query_vector=np.ones(4), top_k=3, params=PARAMS) == []
+    assert KnowledgeIndex([]).search(query_text="x", query_vector=np.ones(4), top_k=3, params=PARAMS) == []
 
 
-def _hit(score):
-    return Hit(faq_id=score, question="", answer="", score=score, semantic=score, lexical=0.0)
+def test_every_faq_needs_a_vector():
+    with pytest.raises(ValueError):
+        KnowledgeIndex([IndexedFaq(1, "q", "a", vectors=np.zeros((0, 4), dtype=np.float32))])
+
+
+def test_passages_are_the_whole_text_then_each_sentence_with_the_question():
+    assert faq_passages("Pool?", "Open in summer. Heated in winter!") == [
+        "Pool? Open in summer. Heated in winter!",
+        "Pool? Open in summer.",
+        "Pool? Heated in winter!",
+    ]
+    assert faq_passages("Gym?", "Open all night.") == ["Gym? Open all night."]
+    assert faq_passages("Pending?", "") == ["Pending?"]
+    many = faq_passages("Q?", " ".join(f"Sentence {n}." for n in range(40)))
+    assert len(many) == 1 + MAX_SENTENCE_PASSAGES
+
+
+def _hit(score, phrasing=-1.0):
+    return Hit(faq_id=score, question="", answer="", score=score, semantic=score, lexical=0.0, phrasing=phrasing)
 
 
 @pytest.mark.parametrize(
-    ("scores", "confident"),
+    ("hits", "confident"),
     [
-        ([0.7, 0.5], True),
-        ([0.7, 0.66], False),  # two FAQs fit about as well: ask a person
-        ([0.45, 0.1], False),  # clear winner, but not close enough to the question
-        ([0.55], True),
+        ([_hit(0.7), _hit(0.5)], True),
+        ([_hit(0.7), _hit(0.66)], False),  # two FAQs fit about as well: ask a person
+        ([_hit(0.45), _hit(0.1)], False),  # clear winner, but not close enough to the question
+        ([_hit(0.55)], True),
         ([], False),
+        ([_hit(0.85, phrasing=0.85), _hit(0.84)], True),  # a prospect asked this before, in these words
+        ([_hit(0.45, phrasing=0.79), _hit(0.1)], False),
     ],
 )
-def test_confidence_needs_a_minimum_score_and_a_margin(scores, confident):
-    assert is_confident([_hit(score) for score in scores], PARAMS) is confident
+def test_confidence_needs_a_repeated_wording_or_a_minimum_score_and_a_margin(hits, confident):
+    assert is_confident(hits, PARAMS) is confident
