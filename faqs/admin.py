@@ -4,13 +4,25 @@ from django.contrib import admin
 from core.admin import TenantScopedAdmin, TenantScopedInline
 from core.errors import ValidationFailed
 from faqs import services
-from faqs.models import Faq, FaqConversation, QuestionRouting, Task
+from faqs.models import Faq, FaqConversation, FaqPhrasing, QuestionRouting, Task
 
 
 class ConversationLinkInline(TenantScopedInline):
     model = FaqConversation
     fields = ["conversation", "asked_as", "answer_sent_at", "created_at"]
     readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class PhrasingInline(TenantScopedInline):
+    """Prospects' wordings of the question; a wrong one is removed here (or over the API)."""
+
+    model = FaqPhrasing
+    fields = ["text", "conversation", "created_at"]
+    readonly_fields = fields
+    verbose_name_plural = "Learned phrasings (prospects' wordings the bot answers once the FAQ is answered)"
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -51,7 +63,7 @@ class FaqAdmin(TenantScopedAdmin):
     ]
     fields = ["company", "property", "question", "answer", "category", "review_note", *readonly_fields]
     write_requires = "property"
-    inlines = [ConversationLinkInline, TaskInline]
+    inlines = [PhrasingInline, ConversationLinkInline, TaskInline]
 
     def get_readonly_fields(self, request, obj=None):
         return [*self.readonly_fields, "company"] if obj is not None else self.readonly_fields

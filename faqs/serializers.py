@@ -3,7 +3,7 @@ from rest_framework import serializers
 from companies.models import Company
 from conversations.models import Conversation
 from core.tenancy import TenantRelatedField
-from faqs.models import Faq, QuestionRouting, RoutingMode, Task, TaskStatus
+from faqs.models import Faq, FaqPhrasing, QuestionRouting, RoutingMode, Task, TaskStatus
 from properties.models import Property, PropertyManager
 
 
@@ -45,6 +45,20 @@ class FaqSerializer(serializers.ModelSerializer):
 
     def get_conversation_ids(self, faq) -> list[str]:
         return [str(link.conversation_id) for link in faq.conversation_links.all()]
+
+
+class FaqPhrasingSerializer(serializers.ModelSerializer):
+    """A prospect's wording of the FAQ's question, learned when it was asked."""
+
+    faq_id = serializers.UUIDField(read_only=True)
+    conversation_id = serializers.UUIDField(
+        read_only=True, allow_null=True, help_text="The conversation it was asked in, if any."
+    )
+
+    class Meta:
+        model = FaqPhrasing
+        fields = ["id", "faq_id", "text", "conversation_id", "created_at"]
+        read_only_fields = fields
 
 
 class FaqWriteSerializer(serializers.Serializer):

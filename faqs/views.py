@@ -17,6 +17,7 @@ from faqs.models import Faq, FaqConversation, FaqSource, FaqStatus, QuestionRout
 from properties.models import Property, PropertyManager
 
 MANAGER_ID = rf"(?P<manager_id>{UUID_PATTERN})"
+PHRASING_ID = rf"(?P<phrasing_id>{UUID_PATTERN})"
 PROPERTY_ID = rf"(?P<property_id>{UUID_PATTERN})"
 
 
@@ -175,6 +176,21 @@ class FaqViewSet(mixins.RetrieveModelMixin, TenantScopedViewSet):
         data = parse_input(serializers.FaqReviewSerializer, request)
         faq = services.faq_flag_for_review(faq=faq, note=data["note"])
         return self._reloaded(faq)
+
+    @extend_schema(responses=serializers.FaqPhrasingSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def phrasings(self, request, pk=None):
+        """The prospects' wordings of this question that the bot recognises once it is answered."""
+        page = self.paginate_queryset(selectors.faq_phrasings(faq=self.get_object()))
+        return self.get_paginated_response(serializers.FaqPhrasingSerializer(page, many=True).data)
+
+    @extend_schema(request=None, responses={200: None})
+    @action(detail=True, methods=["delete"], url_path=f"phrasings/{PHRASING_ID}", url_name="phrasing")
+    def phrasing_delete(self, request, pk=None, phrasing_id=None):
+        """Forgets a wording that does not ask this question."""
+        phrasing = selectors.faq_phrasings(faq=self.get_object()).get(pk=phrasing_id)
+        services.phrasing_delete(phrasing=phrasing)
+        return Response(None)
 
     @extend_schema(request=serializers.RagQuerySerializer, responses=serializers.RagQueryResultSerializer)
     @action(detail=False, methods=["post"], url_path="rag/query", url_name="rag-query")

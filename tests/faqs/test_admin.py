@@ -54,15 +54,56 @@ def test_editing_an_faq_in_the_admin_reindexes_it(tenants):
             "answer": "Eight to six on weekdays.",
             "category": "",
             "review_note": "",
-            "conversation_links-TOTAL_FORMS": "0",
-            "conversation_links-INITIAL_FORMS": "0",
-            "tasks-TOTAL_FORMS": "0",
-            "tasks-INITIAL_FORMS": "0",
+            **_empty_inlines(),
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     faq.refresh_from_db()
     assert faq.answer == "Eight to six on weekdays." and bytes(faq.embedding) != before
+
+
+def _empty_inlines(**initial):
+    forms = {}
+    for prefix in ("phrasings", "conversation_links", "tasks"):
+        forms[f"{prefix}-TOTAL_FORMS"] = forms[f"{prefix}-INITIAL_FORMS"] = str(initial.get(prefix, 0))
+    return forms
+
+
+def test_the_question_page_lists_its_learned_phrasings(tenants):
+    faq = question_escalate(property=tenants.a1, question="Is there a sauna?")
+    question_escalate(property=tenants.a1, question="is there a sauna in the building?")
+    page = admin_client(tenants.admin_a.user).get(reverse("admin:faqs_faq_change", args=[faq.pk])).content.decode()
+    assert "Learned phrasings" in page and "is there a sauna in the building?" in page
+
+
+def test_deleting_a_phrasing_in_the_admin_makes_the_bot_forget_it(tenants):
+    from faqs.selectors import faq_retrieve
+    from faqs.services import faq_answer, faq_update
+
+    wording = "my wife loves a hot steamy room after work, got anything like that"
+    faq = question_escalate(property=tenants.a1, question=wording)
+    faq = faq_update(faq=faq, question="Is there a sauna?")
+    faq = faq_answer(faq=faq, answer="Yes, a dry sauna on the roof deck, open 6 am to 10 pm.", manager=None)
+    # Repeating a learned wording scores its similarity, about 1; the FAQ's text alone never does.
+    assert faq_retrieve(property=tenants.a1, query=wording).results[0].score > 0.99
+    phrasing = faq.phrasings.get()
+    response = admin_client(tenants.admin_a.user).post(
+        reverse("admin:faqs_faq_change", args=[faq.pk]),
+        {
+            "property": tenants.a1.pk,
+            "question": faq.question,
+            "answer": faq.answer,
+            "category": "",
+            "review_note": "",
+            **_empty_inlines(phrasings=1),
+            "phrasings-0-id": phrasing.pk,
+            "phrasings-0-faq": faq.pk,
+            "phrasings-0-DELETE": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert not faq.phrasings.exists()
+    assert faq_retrieve(property=tenants.a1, query=wording).results[0].score < 0.9
 
 
 def test_read_only_manager_cannot_change_an_faq(tenants):

@@ -9,7 +9,7 @@ import pytest
 from faqs import services
 from tests.conftest import client_for
 from tests.factories import ConversationFactory
-from tests.faqs.factories import TaskFactory, make_faq, make_pending
+from tests.faqs.factories import TaskFactory, make_faq, make_pending, make_phrasing
 
 ROLES = ["platform", "admin_a", "manager_write", "manager_read", "admin_b"]
 FAQ_BODY = {"property_id": "{a1}", "question": "Is there a sauna?", "answer": "Yes, by the gym."}
@@ -34,6 +34,12 @@ CASES = [
     ("patch", "/api/faqs/{faq_a2}", {"category": "policies"}, [200, 200, 404, 403, 404]),
     ("delete", "/api/faqs/{faq_a1}", None, [200, 200, 200, 403, 404]),
     ("delete", "/api/faqs/{shared_a}", None, [200, 200, 403, 403, 404]),
+    ("get", "/api/faqs/{faq_a1}/phrasings", None, [200, 200, 200, 200, 404]),
+    ("get", "/api/faqs/{faq_a2}/phrasings", None, [200, 200, 404, 404, 404]),
+    ("get", "/api/faqs/{shared_a}/phrasings", None, [200, 200, 200, 200, 404]),
+    ("delete", "/api/faqs/{faq_a1}/phrasings/{phrasing_a1}", None, [200, 200, 200, 403, 404]),
+    ("delete", "/api/faqs/{faq_a2}/phrasings/{phrasing_a2}", None, [200, 200, 404, 403, 404]),
+    ("delete", "/api/faqs/{shared_a}/phrasings/{phrasing_shared_a}", None, [200, 200, 403, 403, 404]),
     ("get", "/api/faqs/pending", None, [200, 200, 200, 200, 200]),
     ("get", "/api/faqs/assigned/{manager_write}", None, [200, 200, 200, 200, 404]),
     ("put", "/api/faqs/{pending_a1}/assign/{manager_write}", None, [200, 200, 200, 403, 404]),
@@ -63,14 +69,20 @@ CASES = [
 
 @pytest.fixture
 def objects(tenants):
+    faq_a1 = make_faq(property=tenants.a1, question="What is your pet policy?", answer="Cats and dogs.")
+    faq_a2 = make_faq(property=tenants.a2, question="Is there parking?", answer="Garages.")
+    shared_a = make_faq(company=tenants.company_a, question="Do you accept guarantors?", answer="Yes.")
     return {
         "company_a": tenants.company_a.pk,
         "a1": tenants.a1.pk,
         "a2": tenants.a2.pk,
         "manager_write": tenants.manager_write.pk,
-        "faq_a1": make_faq(property=tenants.a1, question="What is your pet policy?", answer="Cats and dogs.").pk,
-        "faq_a2": make_faq(property=tenants.a2, question="Is there parking?", answer="Garages.").pk,
-        "shared_a": make_faq(company=tenants.company_a, question="Do you accept guarantors?", answer="Yes.").pk,
+        "faq_a1": faq_a1.pk,
+        "faq_a2": faq_a2.pk,
+        "shared_a": shared_a.pk,
+        "phrasing_a1": make_phrasing(faq=faq_a1, text="can I bring my dog").pk,
+        "phrasing_a2": make_phrasing(faq=faq_a2, text="where do I park").pk,
+        "phrasing_shared_a": make_phrasing(faq=shared_a, text="can my dad cosign").pk,
         "pending_a1": make_pending(property=tenants.a1).pk,
         "faq_b1": make_faq(property=tenants.b1, question="Is there a pool?", answer="Yes.").pk,
         "task_a1": TaskFactory(property=tenants.a1).pk,
@@ -115,7 +127,7 @@ def test_role_and_tenancy_matrix(tenants, objects, method, path, body, role, exp
         assert payload["error"]["code"] in codes
     if role == "admin_b":
         content = response.content.decode()
-        for name in ("faq_a1", "faq_a2", "shared_a", "pending_a1", "task_a1", "task_a2"):
+        for name in ("faq_a1", "faq_a2", "shared_a", "pending_a1", "task_a1", "task_a2", "phrasing_a1", "phrasing_a2"):
             assert str(objects[name]) not in content
         assert str(tenants.a1.pk) not in content or expected == 400
 
