@@ -15,16 +15,17 @@ HANDOFF_REQUEST = "handoff_request"
 UNANSWERED_QUESTION = "unanswered_question"
 
 
-def metric_inputs(*, conversation_id) -> tuple[Conversation, MetricInputs] | None:
-    """The conversation and everything the rules read of it, in five queries."""
-    conversation = (
+def conversation_for_metrics(*, conversation_id) -> Conversation | None:
+    return (
         Conversation.objects.select_related("prospect", "property__company")
         .annotate(escalated=Exists(FaqConversation.objects.filter(conversation=OuterRef("pk"))))
         .filter(pk=conversation_id)
         .first()
     )
-    if conversation is None:
-        return None
+
+
+def metric_inputs(*, conversation: Conversation) -> MetricInputs:
+    """Everything the rules read of a conversation (from `conversation_for_metrics`), in four queries."""
     messages = Message.objects.filter(conversation_id=conversation.pk)
     counts = messages.aggregate(
         prospect=Count("id", filter=Q(sender=MessageSender.PROSPECT)),
@@ -59,7 +60,7 @@ def metric_inputs(*, conversation_id) -> tuple[Conversation, MetricInputs] | Non
         last_event_at = max(filter(None, [last_event_at, row["last"]]), default=None)
     notified = conversation.notification_status or {}
     prospect = conversation.prospect
-    return conversation, MetricInputs(
+    return MetricInputs(
         started_at=conversation.start_time,
         prospect_messages=counts["prospect"],
         bot_messages=counts["bot"],

@@ -11,7 +11,7 @@ Amplitude hears of it once.
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -51,27 +51,28 @@ def conversation_analytics_refresh(
     *, conversation_id, broadcast: bool = True, session: dict | None = None
 ) -> Calculation | None:
     """Recomputes one conversation's record from what is stored now; None if it is gone. `session`
-    holds the widget's latest device_id, session_id and page_url, when it reported them."""
-    # Taken before reading: a change that lands while we read leaves the conversation newer than
-    # the record, and the sweep recomputes it.
-    computed_at = timezone.now()
-    found = selectors.metric_inputs(conversation_id=conversation_id)
-    if found is None:
-        return None
-    conversation, inputs = found
-    values = metrics.compute(inputs, now=computed_at, abandon_after=abandon_after()).as_dict()
-    values.update({name: value for name, value in (session or {}).items() if value})
+    holds the widget's latest device_id, session_id and page_url, when it reported them.
+
+    The record is locked before anything is read: two recomputations of one conversation (events
+    arriving together) run one after the other, and the second reads what the first committed."""
     with transaction.atomic():
-        record = ConversationAnalytics.objects.select_for_update().filter(conversation_id=conversation.pk).first()
-        if record is None:
-            record, before = _create(conversation, values, computed_at), {}
-        else:
-            before = {name: getattr(record, name) for name in values}
-            for name, value in values.items():
-                setattr(record, name, value)
-            record.computed_at = computed_at
-            record.prospect_id = conversation.prospect_id
-            record.save(update_fields=[*values, "computed_at", "prospect", "updated_at"])
+        locked = _locked_record(conversation_id)
+        if locked is None:
+            return None
+        record, created = locked
+        # Taken before reading: a change that lands while we read leaves the conversation newer
+        # than the record, and the sweep recomputes it.
+        computed_at = timezone.now()
+        conversation = selectors.conversation_for_metrics(conversation_id=conversation_id)
+        inputs = selectors.metric_inputs(conversation=conversation)
+        values = metrics.compute(inputs, now=computed_at, abandon_after=abandon_after()).as_dict()
+        values.update({name: value for name, value in (session or {}).items() if value})
+        before = {} if created else {name: getattr(record, name) for name in values}
+        for name, value in values.items():
+            setattr(record, name, value)
+        record.computed_at = computed_at
+        record.prospect_id = conversation.prospect_id
+        record.save(update_fields=[*values, "computed_at", "prospect", "updated_at"])
         changed = before != values
         if changed:
             _flag_events(conversation, before, values)
@@ -81,25 +82,31 @@ def conversation_analytics_refresh(
     return Calculation(record=record, inputs=inputs, changed=changed)
 
 
-def _create(conversation: Conversation, values: dict, computed_at: datetime) -> ConversationAnalytics:
+def _locked_record(conversation_id) -> tuple[ConversationAnalytics, bool] | None:
+    """The conversation's record, locked (created empty first if it has none), and whether it is
+    new; None when the conversation is gone."""
+    rows = ConversationAnalytics.objects.select_for_update()
+    record = rows.filter(conversation_id=conversation_id).first()
+    if record is not None:
+        return record, False
+    conversation = (
+        Conversation.objects.filter(pk=conversation_id).values("property_id", "prospect_id", "start_time").first()
+    )
+    if conversation is None:
+        return None
     try:
         with transaction.atomic():
-            return ConversationAnalytics.objects.create(
-                conversation=conversation,
-                property_id=conversation.property_id,
-                prospect_id=conversation.prospect_id,
-                started_at=conversation.start_time,
-                computed_at=computed_at,
-                **values,
+            ConversationAnalytics.objects.create(
+                conversation_id=conversation_id,
+                property_id=conversation["property_id"],
+                prospect_id=conversation["prospect_id"],
+                started_at=conversation["start_time"],
+                computed_at=timezone.now(),
             )
     except IntegrityError:
-        # Another worker created it first; ours is as fresh, so it wins.
-        record = ConversationAnalytics.objects.select_for_update().get(conversation_id=conversation.pk)
-        for name, value in values.items():
-            setattr(record, name, value)
-        record.computed_at = computed_at
-        record.save()
-        return record
+        # Another worker is creating it: the lock below waits for it to commit.
+        pass
+    return rows.get(conversation_id=conversation_id), True
 
 
 def _flag_events(conversation: Conversation, before: dict, after: dict) -> None:
@@ -127,11 +134,16 @@ def _store(conversation: Conversation, rows: list[AnalyticsEvent]) -> list[Analy
             continue
         batch.add(row.event_id)
         fresh.append(row)
-    # A concurrent request storing the same id loses quietly; the unique constraint is the judge.
+    if not fresh:
+        return []
+    # A concurrent request storing the same id at the same moment loses quietly: the unique
+    # constraint is the judge, and the rows that carry our own primary keys are the ones we stored.
     AnalyticsEvent.objects.bulk_create(fresh, ignore_conflicts=True)
-    if any(row.forward_status == ForwardStatus.PENDING for row in fresh):
+    ours = set(AnalyticsEvent.objects.filter(pk__in=[row.pk for row in fresh]).values_list("pk", flat=True))
+    stored = [row for row in fresh if row.pk in ours]
+    if any(row.forward_status == ForwardStatus.PENDING for row in stored):
         _queue_forwarding(conversation.property.company_id)
-    return fresh
+    return stored
 
 
 def _queue_forwarding(company_id) -> None:

@@ -62,9 +62,9 @@ def test_a_conversations_record_read_and_recomputed(tenants, chat, rows, django_
         chat.send(tenants.a1, f"Question number {n}?")
     client = client_for(tenants.admin_a.user)
     url = f"/api/amplitude-data/conversation/{chat.conversation_id}"
-    # Stale: the conversation + record, the five reads of the rules, the lock, the write (with its
-    # savepoints), and the events of flags that turned true.
-    with django_assert_max_num_queries(16):
+    # Stale: the conversation + record, the lock (a new record is inserted first), the five reads of
+    # the rules, the write, their savepoints, and the events of flags that turned true.
+    with django_assert_max_num_queries(18):
         assert client.get(url).json()["data"]["user_messages_sent"] == rows
     # Fresh: the conversation and the record only.
     with django_assert_max_num_queries(2):
@@ -87,6 +87,7 @@ def test_reporting_events(tenants, chat, rows, django_assert_max_num_queries):
 def test_recalculating_a_property_costs_the_same_per_conversation(tenants, rows, django_assert_max_num_queries):
     for _ in range(rows):
         ConversationFactory(property=tenants.a1)
-    # the ids, then per conversation: five reads, the lock, the write, their savepoints
-    with django_assert_max_num_queries(1 + rows * 12):
+    # the ids, then per conversation: the lock (the empty record inserted first), five reads, the
+    # write, their savepoints
+    with django_assert_max_num_queries(1 + rows * 14):
         assert services.property_recalculate(property_id=tenants.a1.pk) == rows
