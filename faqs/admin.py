@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin
+from django.forms.models import BaseInlineFormSet
 
 from core.admin import TenantScopedAdmin, TenantScopedInline
 from core.errors import ValidationFailed
@@ -16,10 +17,18 @@ class ConversationLinkInline(TenantScopedInline):
         return False
 
 
+class PhrasingFormSet(BaseInlineFormSet):
+    def delete_existing(self, obj, commit=True):
+        # Through the service, so every process's search index forgets the wording.
+        if commit:
+            services.phrasing_delete(phrasing=obj)
+
+
 class PhrasingInline(TenantScopedInline):
     """Prospects' wordings of the question; a wrong one is removed here (or over the API)."""
 
     model = FaqPhrasing
+    formset = PhrasingFormSet
     fields = ["text", "conversation", "created_at"]
     readonly_fields = fields
     verbose_name_plural = "Learned phrasings (prospects' wordings the bot answers once the FAQ is answered)"

@@ -94,10 +94,11 @@ class KnowledgeIndex:
         self.faqs = faqs
         self._starts = np.cumsum([0] + [len(faq.vectors) for faq in faqs[:-1]]) if faqs else np.zeros(0, int)
         self._passages = _stack([faq.vectors for faq in faqs])
-        self._phrasings = _stack([faq.phrasings for faq in faqs if len(faq.phrasings)])
-        self._phrasing_owners = np.array(
-            [position for position, faq in enumerate(faqs) for _ in range(len(faq.phrasings))], dtype=np.int64
-        )
+        # Phrasings are stacked FAQ by FAQ, so each FAQ's best is one `reduceat` over its rows.
+        learned = [position for position, faq in enumerate(faqs) if len(faq.phrasings)]
+        self._phrasings = _stack([faqs[position].phrasings for position in learned])
+        self._phrasing_faqs = np.array(learned, dtype=np.int64)
+        self._phrasing_starts = np.cumsum([0] + [len(faqs[position].phrasings) for position in learned[:-1]])
         self._postings: dict[str, list[tuple[int, int]]] = {}
         self._lengths = np.zeros(len(faqs), dtype=np.float32)
         for position, faq in enumerate(faqs):
@@ -122,7 +123,7 @@ class KnowledgeIndex:
 
     @property
     def phrasing_count(self) -> int:
-        return len(self._phrasing_owners)
+        return len(self._phrasings)
 
     def lexical_scores(self, query_text: str) -> np.ndarray:
         scores = np.zeros(len(self.faqs), dtype=np.float32)
@@ -141,7 +142,7 @@ class KnowledgeIndex:
     def phrasing_scores(self, query_vector: np.ndarray) -> np.ndarray:
         best = np.full(len(self.faqs), -1.0, dtype=np.float32)
         if self.phrasing_count:
-            np.maximum.at(best, self._phrasing_owners, self._phrasings @ query_vector)
+            best[self._phrasing_faqs] = np.maximum.reduceat(self._phrasings @ query_vector, self._phrasing_starts)
         return best
 
     def search(self, *, query_text: str, query_vector: np.ndarray, top_k: int, params: RankingParams) -> list[Hit]:

@@ -52,9 +52,9 @@ def knowledge_queryset(*, property: Property) -> QuerySet:
 class _IndexCache:
     """Each process keeps the search index of recently asked properties in memory.
 
-    A cheap aggregate (count, latest index time, latest edit, and the same of their phrasings)
-    tells whether the FAQs changed since the index was built, so an answer, an edit or a removed
-    phrasing counts at once, in every process, whatever path wrote it (API, admin, cascade).
+    A cheap aggregate (count, latest index time, latest edit) tells whether the FAQs changed since
+    the index was built, so an answer or an edit counts at once, in every process. A removed
+    phrasing counts too: its service touches its FAQ.
     """
 
     def __init__(self):
@@ -64,13 +64,7 @@ class _IndexCache:
     def get(self, property: Property) -> KnowledgeIndex:
         queryset = knowledge_queryset(property=property)
         stamp = tuple(
-            queryset.aggregate(
-                count=Count("id", distinct=True),
-                indexed=Max("indexed_at"),
-                updated=Max("updated_at"),
-                phrasing_count=Count("phrasings", distinct=True),
-                phrasing_last=Max("phrasings__updated_at"),
-            ).values()
+            queryset.aggregate(count=Count("id"), indexed=Max("indexed_at"), updated=Max("updated_at")).values()
         )
         with self._lock:
             entry = self._entries.get(property.pk)

@@ -347,8 +347,11 @@ def _phrasing_learn(*, faq: Faq, text: str, vector: bytes, conversation) -> FaqP
     )
 
 
+@transaction.atomic
 def phrasing_delete(*, phrasing: FaqPhrasing) -> None:
-    """A wording that does not ask the FAQ's question: the bot stops answering it with this FAQ."""
+    """A wording that does not ask the FAQ's question: the bot stops answering it with this FAQ.
+    Touching the FAQ tells every process's index cache that its knowledge changed."""
+    Faq.objects.filter(pk=phrasing.faq_id).update(updated_at=timezone.now())
     phrasing.delete()
 
 

@@ -11,6 +11,7 @@ from faqs.services import (
     faq_flag_for_review,
     faq_update,
     faqs_reindex,
+    phrasing_delete,
     question_escalate,
 )
 from tests.conftest import client_for
@@ -69,7 +70,8 @@ def test_a_rewording_of_an_answered_question_is_answered_afterwards(property_):
     result = faq_retrieve(property=property_, query=REWORDED)
     assert result.answered and result.results[0].faq_id == str(faq.pk) and result.results[0].answer == ANSWER
     # It is the learned wording that answers: without it the FAQ's own text does not reach as far.
-    faq.phrasings.all().delete()
+    for phrasing in faq.phrasings.all():
+        phrasing_delete(phrasing=phrasing)
     assert faq_retrieve(property=property_, query=REWORDED).results[0].score < 0.8
 
 
