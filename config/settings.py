@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "conversations",
     "faqs",
     "tours",
+    "emails",
     "resman",
     "analytics",
 ]
@@ -218,6 +219,8 @@ CELERY_BEAT_SCHEDULE = {
     "tours-sync-due-calendars": {"task": "tours.sync_due_calendars", "schedule": 300.0},
     # Lead-notification emails held during a manager's quiet hours go out once those hours end.
     "conversations-release-held-emails": {"task": "conversations.release_held_notification_emails", "schedule": 300.0},
+    # Emails to leads: scheduled ones (and retries of failed sends) go out when due.
+    "emails-dispatch-due": {"task": "emails.dispatch_due_emails", "schedule": 60.0},
     # ResMan: due lead polls and unit syncs are queued each minute; the outbox sweep re-queues
     # pushes whose retry time has come (a lost Celery message never strands one).
     "resman-poll-due-properties": {"task": "resman.poll_due_properties", "schedule": 60.0},
@@ -234,6 +237,7 @@ CELERY_TASK_ROUTES = {
     "accounts.tasks.*": {"queue": "emails"},
     "tours.send_tour_notification": {"queue": "emails"},
     "conversations.send_notification_email": {"queue": "emails"},
+    "emails.*": {"queue": "emails"},
     "resman.*": {"queue": "resman"},
     "analytics.forward_company_events": {"queue": "analytics"},
 }
@@ -318,6 +322,14 @@ SPECTACULAR_SETTINGS = {
         "ResManConflictStatusEnum": "resman.models.ConflictStatus.choices",
         "ResManSyncFrequencyEnum": "resman.models.SyncFrequency.choices",
         "ResManWebhookResultEnum": ["accepted", "duplicate"],
+        "EmailStatusEnum": "emails.models.EmailStatus.choices",
+        "EmailDeliveryStatusEnum": "emails.models.DeliveryStatus.choices",
+        "EmailProviderEnum": "emails.models.Provider.choices",
+        # Named apart from EmailProviderEnum: both are fields called "provider".
+        "CalendarProviderEnum": "tours.models.CalendarProvider.choices",
+        "EmailTemplateTriggerEnum": "emails.models.TemplateTrigger.choices",
+        # Email priorities and analytics' engagement levels share these choices.
+        "LowMediumHighEnum": "emails.models.EmailPriority.choices",
     },
 }
 
@@ -330,6 +342,7 @@ FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
 
 # Outbound HTTP: base URLs of the services we call, so tests can point them at local fakes.
 SENDGRID_API_URL = env("SENDGRID_API_URL", "https://api.sendgrid.com")
+SENDGRID_TIMEOUT_SECONDS = float(env("SENDGRID_TIMEOUT_SECONDS", "10"))
 OPENAI_API_URL = env("OPENAI_API_URL", "https://api.openai.com")
 OUTBOUND_HTTP_TIMEOUT = float(env("OUTBOUND_HTTP_TIMEOUT", "5"))
 # The chat's OpenAI engine: the model when a company chose none, and how long a prospect may wait
@@ -443,6 +456,14 @@ EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
+# Emails to leads: attempts of a send that fails for a passing reason (SendGrid 429/5xx or out of
+# reach, mail server down) before the email is marked failed, and the backoff between them
+# (base * 2^attempt, capped).
+EMAIL_SEND_MAX_ATTEMPTS = env_int("EMAIL_SEND_MAX_ATTEMPTS", 5)
+EMAIL_RETRY_BASE_SECONDS = float(env("EMAIL_RETRY_BASE_SECONDS", "30"))
+EMAIL_RETRY_MAX_SECONDS = float(env("EMAIL_RETRY_MAX_SECONDS", "3600"))
+# The lead's unsubscribe page in the front end (it calls /api/email/unsubscribe/{token}).
+EMAIL_UNSUBSCRIBE_URL = env("EMAIL_UNSUBSCRIBE_URL", f"{FRONTEND_URL}/unsubscribe/{{token}}")
 
 # --- i18n, static -------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

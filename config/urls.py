@@ -10,6 +10,7 @@ api_patterns = [
     path("", include("conversations.urls")),
     path("", include("faqs.urls")),
     path("", include("tours.urls")),
+    path("", include("emails.urls")),
     path("", include("resman.urls")),
     path("", include("analytics.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
