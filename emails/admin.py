@@ -6,7 +6,15 @@ from django.contrib import admin, messages
 from core.admin import TenantScopedAdmin, TenantScopedInline
 from core.errors import DomainError
 from emails import services
-from emails.models import EmailCampaign, EmailDelivery, EmailDraft, EmailStatus, EmailTemplate, EmailUnsubscribe
+from emails.models import (
+    EmailCampaign,
+    EmailDelivery,
+    EmailDraft,
+    EmailStatus,
+    EmailTemplate,
+    EmailUnsubscribe,
+    UnsubscribeSource,
+)
 
 DELIVERY_FIELDS = ["attempt", "provider", "recipient", "status", "provider_message_id", "error", "created_at"]
 
@@ -64,11 +72,38 @@ class EmailDraftAdmin(TenantScopedAdmin):
     list_filter = ["status", "priority"]
     search_fields = ["subject", "lead__email", "lead__first_name", "lead__last_name", "campaign__title"]
     list_select_related = ["lead", "campaign"]
-    raw_id_fields = ["lead", "conversation", "campaign", "template", "created_by"]
-    readonly_fields = ["status", "sent_at", "failure_reason", "created_at", "updated_at"]
+    fields = [
+        "lead",
+        "conversation",
+        "campaign",
+        "template",
+        "created_by",
+        "subject",
+        "content",
+        "priority",
+        "tags",
+        "status",
+        "scheduled_for",
+        "sent_at",
+        "failure_reason",
+        "created_at",
+        "updated_at",
+    ]
+    # Only the text is edited here; status and times move through the API's checked transitions.
+    readonly_fields = [name for name in fields if name not in ("subject", "content", "priority", "tags")]
     write_requires = "property"
     inlines = [DeliveryInline]
     actions = ["send_again"]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return not (obj is not None and obj.status == EmailStatus.SENT) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        # A sent email is the record that its lead got it (a campaign is never sent to them twice).
+        return not (obj is not None and obj.status == EmailStatus.SENT) and super().has_delete_permission(request, obj)
 
     @admin.action(description="Send the selected failed emails again")
     def send_again(self, request, queryset):
@@ -106,3 +141,9 @@ class EmailUnsubscribeAdmin(TenantScopedAdmin):
     list_filter = ["source"]
     search_fields = ["email"]
     list_select_related = ["company"]
+    readonly_fields = ["source", "created_at"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.source = UnsubscribeSource.STAFF
+        super().save_model(request, obj, form, change)

@@ -8,10 +8,24 @@ or retried after a worker died mid-send, never sends the same email twice.
 
 import builtins
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
 from core.models import SoftDeleteModel, TimeStampedModel
+from emails.rendering import TemplateError, check_template
+
+
+def _check_texts(instance, names) -> None:
+    """Model validation (the admin's forms) holds texts to the API's placeholder rules."""
+    errors = {}
+    for name in names:
+        try:
+            check_template(getattr(instance, name))
+        except TemplateError as exc:
+            errors[name] = str(exc)
+    if errors:
+        raise ValidationError(errors)
 
 
 class TemplateTrigger(models.TextChoices):
@@ -60,6 +74,9 @@ class EmailTemplate(TimeStampedModel):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        _check_texts(self, ("subject", "content"))
+
     @classmethod
     def tenant_limit_to_properties(cls, queryset, property_ids):
         """A manager reads the company-wide templates and those of their properties."""
@@ -88,6 +105,9 @@ class EmailCampaign(SoftDeleteModel):
 
     def __str__(self):
         return self.title
+
+    def clean(self):
+        _check_texts(self, ("title", "subject", "template_content"))
 
     @builtins.property  # the `property` field shadows the builtin in this class body
     def subject_template(self) -> str:
@@ -127,6 +147,8 @@ class EmailDraft(TimeStampedModel):
     scheduled_for = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     failure_reason = models.CharField(max_length=500, blank=True)
+    # Attempts since staff last sent or scheduled it (EMAIL_SEND_MAX_ATTEMPTS bounds them).
+    attempts = models.PositiveSmallIntegerField(default=0, editable=False)
     # Set while a worker sends it; a claim older than this was left by a worker that died.
     claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
     # "campaign:<id>:<address>" or "<trigger>:<event id>": what makes a second copy impossible.
@@ -217,6 +239,9 @@ class EmailUnsubscribe(TimeStampedModel):
     def __str__(self):
         return self.email
 
-    def save(self, *args, **kwargs):
+    def clean(self):
         self.email = self.email.strip().lower()
+
+    def save(self, *args, **kwargs):
+        self.clean()
         super().save(*args, **kwargs)

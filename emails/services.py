@@ -21,6 +21,7 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from companies.models import Company
@@ -61,7 +62,8 @@ STAFF_MOVES = {
 
 
 class EmailAlreadySent(InvalidStatusTransition):
-    def __init__(self, draft: EmailDraft, requested: str):
+    def __init__(self, requested: str):
+        # InvalidStatusTransition's own message ("from sent to sent") would not say why.
         DomainError.__init__(
             self,
             "This email was sent; it can no longer be changed, scheduled, sent again or deleted.",
@@ -243,7 +245,7 @@ def _lock(draft: EmailDraft, *, requested: str) -> EmailDraft:
     """The row, locked against the sender's claim; refused when sent or being sent."""
     draft = EmailDraft.objects.select_for_update(of=("self",)).select_related("lead").get(pk=draft.pk)
     if draft.status == EmailStatus.SENT:
-        raise EmailAlreadySent(draft, requested)
+        raise EmailAlreadySent(requested)
     if draft.claimed_until is not None and draft.claimed_until > timezone.now():
         raise EmailBeingSent()
     return draft
@@ -269,6 +271,7 @@ def _apply_status(draft: EmailDraft, target: str, scheduled_for: datetime | None
             )
         draft.scheduled_for = scheduled_for
         draft.failure_reason = ""
+        draft.attempts = 0
     elif target == EmailStatus.DRAFT:
         draft.scheduled_for = None
         draft.failure_reason = ""
@@ -290,7 +293,7 @@ def email_deliver(*, draft_id) -> dict:
     claimed = (
         EmailDraft.objects.filter(pk=draft_id, status=EmailStatus.SCHEDULED, scheduled_for__lte=now)
         .exclude(claimed_until__gt=now)
-        .update(claimed_until=now + CLAIM_FOR, updated_at=now)
+        .update(claimed_until=now + CLAIM_FOR, attempts=F("attempts") + 1, updated_at=now)
     )
     if not claimed:
         return {"outcome": "skipped"}
@@ -316,13 +319,13 @@ def email_deliver(*, draft_id) -> dict:
         message_id = transmit(company=company, mail=_compose(draft))
     except TransientFailure as exc:
         _finish(delivery, DeliveryStatus.FAILED, error=exc.message)
-        if attempt >= settings.EMAIL_SEND_MAX_ATTEMPTS:
-            return _fail(draft, f"Gave up after {attempt} attempts: {exc.message}")
-        wait = max(backoff_seconds(attempt), exc.retry_after or 0)
+        if draft.attempts >= settings.EMAIL_SEND_MAX_ATTEMPTS:
+            return _fail(draft, f"Gave up after {draft.attempts} attempts: {exc.message}")
+        wait = max(backoff_seconds(draft.attempts), exc.retry_after or 0)
         EmailDraft.objects.filter(pk=draft.pk).update(
             scheduled_for=now + timedelta(seconds=wait),
             claimed_until=None,
-            failure_reason=f"Attempt {attempt} failed, retrying: {exc.message}"[:500],
+            failure_reason=f"Attempt {draft.attempts} failed, retrying: {exc.message}"[:500],
             updated_at=timezone.now(),
         )
         return {"outcome": "retry", "retry_in": wait, "attempt": attempt, "error": exc.message}

@@ -75,3 +75,36 @@ def test_failed_emails_are_sent_again_from_the_list(tenants, rows, mailoutbox, d
     rows["draft_a"].refresh_from_db()
     assert rows["draft_a"].status == EmailStatus.SENT
     assert len(mailoutbox) == 1
+
+
+def test_the_admin_holds_templates_to_the_placeholder_rules(tenants):
+    client = admin_client(tenants.admin_a.user)
+    response = client.post(
+        reverse("admin:emails_emailtemplate_add"),
+        {"company": tenants.company_a.pk, "name": "Bad", "subject": "Hi", "content": "{{ nickname }}", "trigger": ""},
+    )
+    assert response.status_code == 200 and "Unknown placeholder" in response.content.decode()
+    assert not EmailTemplate.objects.exists()
+
+
+def test_a_sent_email_is_read_only_in_the_admin(tenants, rows):
+    draft = rows["draft_a"]
+    EmailDraft.objects.filter(pk=draft.pk).update(status=EmailStatus.SENT)
+    client = admin_client(tenants.admin_a.user)
+    url = reverse("admin:emails_emaildraft_change", args=[draft.pk])
+    assert (
+        client.post(url, {"subject": "Rewritten", "content": "x", "priority": "low", "tags": "[]"}).status_code == 403
+    )
+    delete = reverse("admin:emails_emaildraft_delete", args=[draft.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    draft.refresh_from_db()
+    assert draft.subject == "Alpha draft"
+
+
+def test_staff_add_an_unsubscribe_in_lower_case(tenants):
+    client = admin_client(tenants.admin_a.user)
+    response = client.post(
+        reverse("admin:emails_emailunsubscribe_add"), {"company": tenants.company_a.pk, "email": "Lee@Example.com"}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert list(EmailUnsubscribe.objects.values_list("email", "source")) == [("lee@example.com", "staff")]

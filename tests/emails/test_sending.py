@@ -127,11 +127,17 @@ def test_after_the_last_attempt_the_email_is_failed_with_the_reason_and_can_be_s
     assert draft_a1.failure_reason.startswith("Gave up after 3 attempts: SendGrid 500")
     assert tasks.dispatch_due_emails() == 0
 
+    sendgrid_a.fail_next(1, status=500)
     with commit():
         _send(writer, draft_a1)
     draft_a1.refresh_from_db()
+    assert draft_a1.status == EmailStatus.SCHEDULED, "a new send gets its own attempts"
+    _make_due(draft_a1)
+    tasks.dispatch_due_emails()
+    draft_a1.refresh_from_db()
     assert draft_a1.status == EmailStatus.SENT
-    assert EmailDelivery.objects.filter(draft=draft_a1).count() == 4
+    attempts = EmailDelivery.objects.filter(draft=draft_a1).order_by("attempt").values_list("attempt", flat=True)
+    assert list(attempts) == [1, 2, 3, 4, 5]
     assert len(sendgrid_a.accepted) == 1
 
 
