@@ -93,7 +93,7 @@ RULES = {
 
 @dataclass
 class MetricInputs:
-    """Everything the rules read, gathered by `analytics.selectors.metric_inputs`."""
+    """Everything the rules read, gathered by `analytics.selectors.metric_inputs_many`."""
 
     started_at: datetime
     prospect_messages: int = 0

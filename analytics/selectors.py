@@ -15,58 +15,82 @@ HANDOFF_REQUEST = "handoff_request"
 UNANSWERED_QUESTION = "unanswered_question"
 
 
-def conversation_for_metrics(*, conversation_id) -> Conversation | None:
-    return (
-        Conversation.objects.select_related("prospect", "property__company")
+def conversations_for_metrics(*, conversation_ids: list) -> dict:
+    """The conversations, by id, with what the rules read of them directly."""
+    return {
+        conversation.pk: conversation
+        for conversation in Conversation.objects.select_related("prospect", "property__company")
         .annotate(escalated=Exists(FaqConversation.objects.filter(conversation=OuterRef("pk"))))
-        .filter(pk=conversation_id)
-        .first()
-    )
+        .filter(pk__in=conversation_ids)
+    }
 
 
-def metric_inputs(*, conversation: Conversation) -> MetricInputs:
-    """Everything the rules read of a conversation (from `conversation_for_metrics`), in four queries."""
-    messages = Message.objects.filter(conversation_id=conversation.pk)
-    counts = messages.aggregate(
-        prospect=Count("id", filter=Q(sender=MessageSender.PROSPECT)),
-        bot=Count("id", filter=Q(sender=MessageSender.BOT)),
-        manager=Count("id", filter=Q(sender=MessageSender.MANAGER)),
-        last_prospect=Max("created_at", filter=Q(sender=MessageSender.PROSPECT)),
-        last=Max("created_at", filter=~Q(sender=MessageSender.SYSTEM)),
-    )
+def metric_inputs_many(*, conversations: list[Conversation]) -> dict:
+    """Everything the rules read of these conversations (from `conversations_for_metrics`), by
+    conversation id, in four queries whatever their number."""
+    ids = [conversation.pk for conversation in conversations]
+    messages = Message.objects.filter(conversation_id__in=ids)
+    counts = {
+        row.pop("conversation_id"): row
+        for row in messages.values("conversation_id")
+        .annotate(
+            prospect=Count("id", filter=Q(sender=MessageSender.PROSPECT)),
+            bot=Count("id", filter=Q(sender=MessageSender.BOT)),
+            manager=Count("id", filter=Q(sender=MessageSender.MANAGER)),
+            last_prospect=Max("created_at", filter=Q(sender=MessageSender.PROSPECT)),
+            last=Max("created_at", filter=~Q(sender=MessageSender.SYSTEM)),
+        )
+        .order_by()
+    }
     # The bot records the intents it heard in each reply's metadata (JSON, not queryable the same
     # way on every database), so they are read here.
-    heard: set[str] = set()
-    for metadata in messages.filter(sender=MessageSender.BOT).values_list("metadata", flat=True):
+    heard: dict = {pk: set() for pk in ids}
+    for conversation_id, metadata in messages.filter(sender=MessageSender.BOT).values_list(
+        "conversation_id", "metadata"
+    ):
         if isinstance(metadata, dict) and isinstance(metadata.get("intents"), list):
-            heard.update(str(intent) for intent in metadata["intents"])
-    tours = list(
-        Tour.objects.filter(conversation_id=conversation.pk)
+            heard[conversation_id].update(str(intent) for intent in metadata["intents"])
+    tours: dict = {pk: [] for pk in ids}
+    for conversation_id, *tour in (
+        Tour.objects.filter(conversation_id__in=ids)
         .order_by("created_at", "id")
-        .values_list("status", "tour_type", "outcome")
-    )
-    event_counts: dict[str, int] = {}
-    last_event_at = None
-    client_events = (
-        AnalyticsEvent.objects.filter(
-            conversation_id=conversation.pk, source__in=[EventSource.WIDGET, EventSource.STAFF]
-        )
-        .values("event_type")
+        .values_list("conversation_id", "status", "tour_type", "outcome")
+    ):
+        tours[conversation_id].append(tuple(tour))
+    event_counts: dict = {pk: {} for pk in ids}
+    last_event_at: dict = {}
+    for row in (
+        AnalyticsEvent.objects.filter(conversation_id__in=ids, source__in=[EventSource.WIDGET, EventSource.STAFF])
+        .values("conversation_id", "event_type")
         .annotate(count=Count("id"), last=Max("created_at"))
         .order_by()
-    )
-    for row in client_events:
-        event_counts[row["event_type"]] = row["count"]
-        last_event_at = max(filter(None, [last_event_at, row["last"]]), default=None)
+    ):
+        conversation_id = row["conversation_id"]
+        event_counts[conversation_id][row["event_type"]] = row["count"]
+        last_event_at[conversation_id] = max(filter(None, [last_event_at.get(conversation_id), row["last"]]))
+    return {
+        conversation.pk: _inputs(
+            conversation,
+            counts.get(conversation.pk, {}),
+            heard[conversation.pk],
+            tours[conversation.pk],
+            event_counts[conversation.pk],
+            last_event_at.get(conversation.pk),
+        )
+        for conversation in conversations
+    }
+
+
+def _inputs(conversation, counts: dict, heard: set, tours: list, event_counts: dict, last_event_at) -> MetricInputs:
     notified = conversation.notification_status or {}
     prospect = conversation.prospect
     return MetricInputs(
         started_at=conversation.start_time,
-        prospect_messages=counts["prospect"],
-        bot_messages=counts["bot"],
-        manager_messages=counts["manager"],
-        last_prospect_message_at=counts["last_prospect"],
-        last_message_at=counts["last"],
+        prospect_messages=counts.get("prospect", 0),
+        bot_messages=counts.get("bot", 0),
+        manager_messages=counts.get("manager", 0),
+        last_prospect_message_at=counts.get("last_prospect"),
+        last_message_at=counts.get("last"),
         has_email=bool(prospect and prospect.email),
         has_phone=bool(prospect and prospect.phone),
         is_qualified=conversation.is_qualified,

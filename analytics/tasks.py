@@ -42,8 +42,8 @@ def recalculate_company(company_id: str) -> int:
 def refresh_stale() -> int:
     """Every minute (beat): records whose conversation changed since, or whose prospect went quiet."""
     due = services.stale_conversation_ids()
-    for conversation_id in due:
-        services.conversation_analytics_refresh(conversation_id=conversation_id)
+    for start in range(0, len(due), services.RECALCULATE_CHUNK):
+        services.conversations_analytics_refresh(conversation_ids=due[start : start + services.RECALCULATE_CHUNK])
     return len(due)
 
 

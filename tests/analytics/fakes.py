@@ -7,8 +7,9 @@
   `{"code": 400, "error": "Request missing required field", "missing_field": "events"}` without events,
   `{"code": 400, "error": "Invalid field values on some events", "events_with_invalid_fields": {...},
   "events_with_missing_fields": {...}}` naming bad events (nothing of that request is stored);
-- 413 when the body is over `max_body_bytes`; 429 `throttle_next(n)`; and the base misbehaviours
-  (`fail_next`, `failure_rate`, `delay`, `garbage_next`).
+- 413 when the body is over `max_body_bytes`; 429 `throttle_next(n)`; `hang_rate` of requests held
+  `hang_seconds` and then stored (a client that timed out does not know they were); and the base
+  misbehaviours (`fail_next`, `failure_rate`, `delay`, `garbage_next`).
 """
 
 import json
@@ -28,6 +29,9 @@ class FakeAmplitude(FakeService):
         self.received = 0  # events in accepted requests, repeats included
         # Events with these insert_ids are named invalid (as Amplitude names events it will never take).
         self.invalid_insert_ids: set[str] = set()
+        # This share of requests is held `hang_seconds` (past a client's timeout) and then stored.
+        self.hang_rate = 0.0
+        self.hang_seconds = 0.0
         self._throttle = 0
 
     def throttle_next(self, count: int = 1) -> None:
@@ -44,6 +48,10 @@ class FakeAmplitude(FakeService):
                     429,
                     {"code": 429, "error": "Too many requests for some devices and users", "eps_threshold": 30},
                 )
+        with self._lock:
+            hang = self.hang_rate and self._random.random() < self.hang_rate
+        if hang:
+            time.sleep(self.hang_seconds)
         if len(request.body) > self.max_body_bytes:
             return Reply(413, {"code": 413, "error": "Payload too large"})
         if "application/json" not in request.headers.get("content-type", ""):
