@@ -14,8 +14,8 @@ from django.utils import timezone
 from tests.conftest import client_for
 from tests.emails.conftest import make_lead
 from tests.emails.factories import EmailCampaignFactory, EmailDraftFactory, EmailTemplateFactory
+from tests.test_tenancy_matrix import ROLES, _fill, _user
 
-ROLES = ["platform", "admin_a", "manager_write", "manager_read", "admin_b"]
 LATER = (timezone.now() + timedelta(days=2)).isoformat()
 TEMPLATE = {"name": "T", "subject": "Hello {{ first_name }}", "content": "Hi"}
 CAMPAIGN = {"title": "Spring", "template_content": "Hi {{ first_name }}"}
@@ -87,18 +87,6 @@ def ids(tenants):
         "campaign_a1": EmailCampaignFactory(property=tenants.a1).pk,
         "campaign_a2": EmailCampaignFactory(property=tenants.a2).pk,
     }
-
-
-def _fill(value, ids):
-    if isinstance(value, str):
-        return value.format(**ids)
-    if isinstance(value, dict):
-        return {key: _fill(item, ids) for key, item in value.items()}
-    return value
-
-
-def _user(tenants, role):
-    return tenants.platform if role == "platform" else getattr(tenants, role).user
 
 
 @pytest.mark.parametrize(
