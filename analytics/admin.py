@@ -8,13 +8,12 @@ from analytics.models import AmplitudeState, AnalyticsEvent, ConversationAnalyti
 from core.admin import TenantScopedAdmin
 
 
-@admin.action(description="Recalculate the selected records")
+@admin.action(description="Recalculate the selected records", permissions=["change"])
 def recalculate(modeladmin, request, queryset):
-    count = 0
-    for conversation_id in queryset.values_list("conversation_id", flat=True):
-        services.conversation_analytics_refresh(conversation_id=conversation_id)
-        count += 1
-    messages.info(request, f"{count} record(s) recalculated.")
+    ids = list(queryset.values_list("conversation_id", flat=True))
+    for start in range(0, len(ids), services.RECALCULATE_CHUNK):
+        services.conversations_analytics_refresh(conversation_ids=ids[start : start + services.RECALCULATE_CHUNK])
+    messages.info(request, f"{len(ids)} record(s) recalculated.")
 
 
 @admin.register(ConversationAnalytics)
@@ -54,7 +53,7 @@ class ConversationAnalyticsAdmin(TenantScopedAdmin):
         return False
 
 
-@admin.action(description="Forward the selected failed events again")
+@admin.action(description="Forward the selected failed events again", permissions=["change"])
 def replay(modeladmin, request, queryset):
     failed = queryset.filter(forward_status=ForwardStatus.FAILED)
     allowed = [event for event in failed if modeladmin.has_change_permission(request, event)]

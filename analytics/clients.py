@@ -64,16 +64,15 @@ class AmplitudeClient:
             raise AmplitudeUnavailable("Amplitude's answer does not say how many events it ingested.", status=200)
         return Ingested(events_ingested=ingested, server_upload_time=body.get("server_upload_time"))
 
-    def check_key(self) -> str:
-        """Amplitude has no call that only checks a key; an upload without events is refused
-        without storing anything, and the refusal says whether the key was the problem."""
+    def check_key(self) -> None:
+        """Amplitude has no call that only checks a key. An upload without events stores nothing
+        and is refused; whether the refusal names the key tells whether the key is good. Raises
+        AmplitudeRejected for a bad key, AmplitudeUnavailable when Amplitude cannot be asked."""
         try:
             self._post({"api_key": self.api_key, "events": []})
         except AmplitudeRejected as exc:
             if exc.bad_key:
                 raise
-            return "Key accepted."
-        return "Key accepted."
 
     def _post(self, payload: dict) -> dict:
         try:

@@ -243,10 +243,14 @@ class AmplitudeSummarySerializer(_PeriodSerializer, _EngagementFields, _FunnelFi
 
 
 # --- testing endpoints ----------------------------------------------------------------------------
-class CompanyChoiceSerializer(serializers.Serializer):
+class _CompanyChoiceSerializer(serializers.Serializer):
     company_id = serializers.UUIDField(
         required=False, help_text="Platform staff: the company. Company admins test their own."
     )
+
+
+class ResManConnectionInputSerializer(_CompanyChoiceSerializer):
+    pass
 
 
 class ResManConnectionResultSerializer(serializers.Serializer):
@@ -258,7 +262,7 @@ class ResManConnectionResultSerializer(serializers.Serializer):
     latency_ms = serializers.FloatField(allow_null=True)
 
 
-class WebhookDeliveryInputSerializer(CompanyChoiceSerializer):
+class WebhookDeliveryInputSerializer(_CompanyChoiceSerializer):
     event_type = serializers.ChoiceField(WEBHOOK_EVENT_TYPES, default="lead-updated")
     property_id = serializers.UUIDField(
         required=False, help_text="Default: the company's first property with a ResMan property id."

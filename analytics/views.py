@@ -286,7 +286,7 @@ def _company_for(access: Access, company_id) -> Company:
 
 
 # --- testing endpoints ----------------------------------------------------------------------------
-@extend_schema(tags=["testing"])
+@extend_schema(tags=["test"])
 class DiagnosticsViewSet(TenantScopedViewSet):
     """Diagnostics for company administrators and platform staff."""
 
@@ -294,9 +294,11 @@ class DiagnosticsViewSet(TenantScopedViewSet):
     write_requires = "company_admin"
     action_read_requires = {"analytics_calculation": "company_admin"}
 
-    @extend_schema(request=serializers.CompanyChoiceSerializer, responses=serializers.ResManConnectionResultSerializer)
+    @extend_schema(
+        request=serializers.ResManConnectionInputSerializer, responses=serializers.ResManConnectionResultSerializer
+    )
     def resman_connection(self, request):
-        data = parse_input(serializers.CompanyChoiceSerializer, request)
+        data = parse_input(serializers.ResManConnectionInputSerializer, request)
         company = _company_for(self.access, data.get("company_id"))
         check = diagnostics.resman_connection_test(company=company)
         return Response(

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
+from analytics import services
 from analytics.models import AmplitudeState, AnalyticsEvent, ConversationAnalytics, ForwardStatus
 from tests.analytics.conftest import event, widget_events
 from tests.analytics.factories import ConversationAnalyticsFactory
@@ -154,3 +155,26 @@ def test_a_read_only_manager_cannot_replay(tenants, chat, amplitude):
     )
     row.refresh_from_db()
     assert row.forward_status == ForwardStatus.FAILED
+
+
+def test_records_are_recalculated_from_the_admin(tenants, chat):
+    chat.send(tenants.a1, "Hello there")
+    services.conversation_analytics_refresh(conversation_id=chat.conversation_id)
+    ConversationAnalytics.objects.update(user_messages_sent=0)
+    response = admin_client(tenants.manager_write.user).post(
+        reverse("admin:analytics_conversationanalytics_changelist"),
+        {"action": "recalculate", "_selected_action": [str(ConversationAnalytics.objects.get().pk)]},
+    )
+    assert response.status_code == 302
+    assert ConversationAnalytics.objects.get().user_messages_sent == 1
+
+
+def test_a_read_only_manager_has_no_recalculate_action(tenants, chat):
+    chat.send(tenants.a1, "Hello there")
+    services.conversation_analytics_refresh(conversation_id=chat.conversation_id)
+    ConversationAnalytics.objects.update(user_messages_sent=0)
+    admin_client(tenants.manager_read.user).post(
+        reverse("admin:analytics_conversationanalytics_changelist"),
+        {"action": "recalculate", "_selected_action": [str(ConversationAnalytics.objects.get().pk)]},
+    )
+    assert ConversationAnalytics.objects.get().user_messages_sent == 0
