@@ -9,7 +9,6 @@ stale; a calculated flag turning true for the first time is itself recorded as a
 Amplitude hears of it once.
 """
 
-import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,10 +25,8 @@ from analytics.models import (
     EventSource,
     ForwardStatus,
 )
+from analytics.serializers import AmplitudeAnalyticsSerializer
 from conversations.models import Conversation
-
-logger = logging.getLogger(__name__)
-
 
 # Conversations recomputed per transaction by bulk recalculation and the sweep.
 RECALCULATE_CHUNK = 200
@@ -42,8 +39,6 @@ def abandon_after() -> timedelta:
 
 
 def record_payload(record: ConversationAnalytics) -> dict:
-    from analytics.serializers import AmplitudeAnalyticsSerializer
-
     return AmplitudeAnalyticsSerializer(record).data
 
 
