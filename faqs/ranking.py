@@ -142,14 +142,16 @@ class KnowledgeIndex:
     def phrasing_scores(self, query_vector: np.ndarray) -> np.ndarray:
         best = np.full(len(self.faqs), -1.0, dtype=np.float32)
         if self.phrasing_count:
-            best[self._phrasing_faqs] = np.maximum.reduceat(self._phrasings @ query_vector, self._phrasing_starts)
+            best[self._phrasing_faqs] = np.maximum.reduceat(
+                _similarities(self._phrasings, query_vector), self._phrasing_starts
+            )
         return best
 
     def search(self, *, query_text: str, query_vector: np.ndarray, top_k: int, params: RankingParams) -> list[Hit]:
         if not self.faqs:
             return []
         query_vector = query_vector.astype(np.float32, copy=False)
-        semantic = np.maximum.reduceat(self._passages @ query_vector, self._starts)
+        semantic = np.maximum.reduceat(_similarities(self._passages, query_vector), self._starts)
         lexical = self.lexical_scores(query_text)
         phrasing = self.phrasing_scores(query_vector)
         combined = semantic + params.lexical_weight * lexical
@@ -170,6 +172,13 @@ class KnowledgeIndex:
             )
             for i in best
         ]
+
+
+def _similarities(matrix: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """Cosine similarities of unit vectors. Not `matrix @ vector`: OpenBLAS hands a product of a few
+    thousand rows to its thread pool, which on a busy two-core machine took 8 ms instead of the
+    0.4 ms of einsum's own single-threaded loop."""
+    return np.einsum("ij,j->i", matrix, vector)
 
 
 def _stack(blocks: list[np.ndarray]) -> np.ndarray:
