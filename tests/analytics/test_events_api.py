@@ -222,12 +222,26 @@ def test_a_bad_staff_token_is_not_taken_for_the_widget(chat, tenants):
 
 
 def test_the_analytics_limit_counts_per_conversation_and_per_address(chat, tenants, settings):
+    # A day's window (the limit is per minute): a minute could turn over between these requests.
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "analytics": "3/1m"},
+        "DEFAULT_THROTTLE_RATES": {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "analytics": "3/1d"},
     }
-    statuses = [widget_events(chat, tenants.a1, [event(f"t{n}")]).status_code for n in range(4)]
-    assert statuses == [201, 201, 201, 429]
-    limited = widget_events(chat, tenants.a1, [event("t9")])
-    assert limited.json()["error"]["code"] == "RATE_LIMIT_EXCEEDED"
+    other = WidgetClient("browser-other-0004")
+    other.session(tenants.a1, start_new=True)
+
+    def post(widget, event_id, address="127.0.0.1"):
+        return APIClient().post(
+            f"{EVENTS_URL}?widget_key={tenants.a1.widget_key}",
+            {"conversation_id": widget.conversation_id, "events": [event(event_id)]},
+            format="json",
+            HTTP_X_CONVERSATION_TOKEN=widget.token,
+            REMOTE_ADDR=address,
+        )
+
+    assert [post(chat, f"t{n}").status_code for n in range(3)] == [201, 201, 201]
+    limited = post(other, "o1")  # another conversation, but the same address
+    assert (limited.status_code, limited.json()["error"]["code"]) == (429, "RATE_LIMIT_EXCEEDED")
     assert limited["Retry-After"]
+    assert post(other, "o2", address="10.0.0.7").status_code == 201
+    assert post(chat, "t9", address="10.0.0.8").status_code == 429  # this conversation spent its own

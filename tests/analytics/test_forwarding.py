@@ -108,6 +108,7 @@ def test_a_timeout_is_sent_again_and_amplitude_drops_the_repeat(amplitude_on, se
     send(event("e1"), event("e2"))
     assert statuses() == {ForwardStatus.PENDING: 2}
     amplitude_on.delay = 0
+    settings.AMPLITUDE_TIMEOUT_SECONDS = 2.0
     make_due()
     tasks.dispatch_due_forwarding()
     assert statuses() == {ForwardStatus.SENT: 2}
