@@ -1,17 +1,23 @@
-"""FAQ retrieval: quality on our evaluation set, then latency and indexing time at 1,000 FAQs.
+"""FAQ retrieval: quality on our evaluation sets, then latency and indexing time at 1,000 FAQs.
 
-    python benchmarks/faq_retrieval.py [--faqs 1000] [--queries 2000] [--database-url URL]
+    python benchmarks/faq_retrieval.py [--faqs 1000] [--phrasings 2] [--queries 2000] [--database-url URL]
 
 Without --database-url it uses a fresh SQLite file in /tmp; with one (PostgreSQL, e.g.
 postgres://postgres@127.0.0.1:5432/postgres) it creates and drops its own database
 `leasing_faq_bench` on that server. It prints:
 
-1. top-1, top-3, answered-right and false-answer figures on tests/faqs/data/retrieval_eval.json
-   (dev, holdout and all), for a property holding just those 36 FAQs;
-2. the same with the 36 FAQs hidden among 1,000 (964 generated ones about other topics);
-3. indexing time (1,000 FAQs written one by one through the service, and a forced bulk reindex);
-4. `faq_retrieve` latency p50/p95/p99 over the evaluation questions, end to end (the database
-   freshness check, query embedding, ranking), with the index warm, plus the cold first query.
+1. top-1, top-3, answered-right, answered-wrong and false-answer figures on
+   tests/faqs/data/retrieval_eval*.json, for a property holding just those 36 FAQs: dev (what the
+   ranking was chosen on), holdout and fresh (held out), dev+typos (dev questions with a slip
+   each), all (dev, holdout and fresh);
+2. the same with the 36 FAQs hidden among 1,000 (964 generated ones about other topics), then
+   again once the generated FAQs have learned phrasings (--phrasings per FAQ);
+3. indexing time (1,000 FAQs written one by one through the service, a forced bulk reindex, and
+   the phrasings' vectors);
+4. `faq_retrieve` latency p50/p95/p99 over the evaluation questions (typo'd ones included), end to
+   end (the database freshness check, typo correction, query embedding, ranking), with the index
+   warm; the cold first query; the first misspelt query (which builds the typo table); and the
+   database queries of a warm retrieval.
 """
 
 import argparse
@@ -154,6 +160,10 @@ TEMPLATES = [
 ]
 
 
+# How prospects might have asked about a generated FAQ's topic: its learned phrasings.
+PHRASINGS = ["tell me about the {t}", "is there any {t} here", "what about {t}", "any info on {t}?"]
+
+
 def generated_faqs(count: int) -> list[tuple[str, str]]:
     pairs = [(q.format(t=topic), a.format(t=topic)) for topic in TOPICS for q, a in TEMPLATES]
     random.Random(7).shuffle(pairs)
@@ -168,6 +178,7 @@ def percentile(values: list[float], share: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--faqs", type=int, default=1000)
+    parser.add_argument("--phrasings", type=int, default=2, help="Learned phrasings per generated FAQ.")
     parser.add_argument("--queries", type=int, default=2000, help="Timed queries (cycling the evaluation ones).")
     parser.add_argument("--database-url")
     args = parser.parse_args()
@@ -197,13 +208,17 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
 
+    from django.test.utils import CaptureQueriesContext
+
     from companies.models import Company
     from faqs import embedding, services
-    from faqs.models import Faq
+    from faqs.aliases import normalize
+    from faqs.models import Faq, FaqPhrasing
     from faqs.selectors import faq_retrieve, index_cache
     from properties.models import Property
-    from tests.faqs.evaluation import evaluate, load_evaluation_set, seed_faqs
+    from tests.faqs.evaluation import evaluate, load_evaluation_set, seed_faqs, split_questions, with_typos
 
+    splits = ("dev", "holdout", "fresh", "dev+typos", "all")
     print(f"database: {connection.vendor}; CPU threads for the model: {os.environ.get('FAQ_EMBEDDING_THREADS', '1')}")
     started = time.perf_counter()
     embedding.local_embedder()
@@ -217,57 +232,102 @@ def main() -> None:
             company=company, name=name, address="1 Way", city="Austin", state="TX", zip_code="78701"
         )
 
+    def report(property_, ids, show_failures):
+        for split in splits:
+            figures = evaluate(property=property_, data=data, ids=ids, split=split)
+            print(f"   {split:9s} {figures.summary()}")
+            for failure in figures.failures if show_failures and split != "all" else []:
+                print(f"             {failure}")
+
     small = new_property("Evaluation only")
     ids = seed_faqs(property=small, data=data)
-    print(f"\n1. The evaluation set alone ({len(data['faqs'])} FAQs):")
-    for split in ("dev", "holdout", "all"):
-        figures = evaluate(property=small, data=data, ids=ids, split=split)
-        print(f"   {split:8s} {figures.summary()}")
-        for failure in figures.failures:
-            print(f"            {failure}")
+    print(f"\n1. The evaluation sets alone ({len(data['faqs'])} FAQs):")
+    report(small, ids, show_failures=True)
 
     large = new_property("One thousand FAQs")
     ids = seed_faqs(property=large, data=data)
     extra = generated_faqs(args.faqs - len(ids))
     started = time.perf_counter()
-    for question, answer in extra:
+    generated = [
         services.faq_create(company=company, property=large, question=question, answer=answer)
+        for question, answer in extra
+    ]
     one_by_one = time.perf_counter() - started
     total = Faq.objects.filter(property=large).count()
     print(f"\n2. The evaluation FAQs among {total} FAQs:")
-    for split in ("dev", "holdout", "all"):
-        figures = evaluate(property=large, data=data, ids=ids, split=split)
-        print(f"   {split:8s} {figures.summary()}")
-    for failure in figures.failures:
-        print(f"            {failure}")
+    report(large, ids, show_failures=False)
+
+    started = time.perf_counter()
+    topics = [topic for topic in TOPICS for _ in TEMPLATES]
+    wordings = [
+        (faq, PHRASINGS[(position + n) % len(PHRASINGS)].format(t=topics[position % len(topics)]))
+        for position, faq in enumerate(generated)
+        for n in range(args.phrasings)
+    ]
+    vectors = services.phrasing_vectors([text for _, text in wordings])
+    FaqPhrasing.objects.bulk_create(
+        [
+            FaqPhrasing(
+                faq=faq,
+                text=text,
+                normalized=normalize(text),
+                embedding=vector,
+                embedding_model=embedding.MODEL_NAME,
+            )
+            for (faq, text), vector in zip(wordings, vectors, strict=True)
+        ],
+        ignore_conflicts=True,
+    )
+    phrasing_time = time.perf_counter() - started
+    phrasings = FaqPhrasing.objects.filter(faq__property=large).count()
+    print(f"   with {phrasings} learned phrasings on the generated FAQs:")
+    report(large, ids, show_failures=False)
 
     started = time.perf_counter()
     reindexed = services.faqs_reindex(queryset=Faq.objects.filter(property=large), force=True)
     bulk = time.perf_counter() - started
+    passages = sum(
+        1 + len(others or b"") // (4 * embedding.DIMENSIONS)
+        for others in Faq.objects.filter(property=large).values_list("passage_embeddings", flat=True)
+    )
     print("\n3. Indexing:")
     print(
         f"   {len(extra)} FAQs written one by one through faq_create: {one_by_one:.1f} s "
-        f"({one_by_one / len(extra) * 1000:.1f} ms each, both vectors)"
+        f"({one_by_one / len(extra) * 1000:.1f} ms each, {passages} passage vectors in all plus the questions')"
     )
-    print(f"   forced reindex of {reindexed} FAQs in batches: {bulk:.1f} s ({bulk / reindexed * 1000:.1f} ms each)")
+    print(
+        f"   forced reindex of {total} FAQs and {phrasings} phrasings in batches ({reindexed} rows): {bulk:.1f} s "
+        f"({bulk / reindexed * 1000:.1f} ms per row)"
+    )
+    print(f"   {phrasings} phrasing vectors computed and stored in bulk: {phrasing_time:.1f} s")
 
-    queries = [query for faq in data["faqs"] for query in faq["queries"] + faq["holdout"]]
-    queries += data["must_not_answer"] + data["must_not_answer_holdout"]
+    positives, negatives = split_questions(data, "all")
+    queries = [query for _, query in positives + with_typos(split_questions(data, "dev")[0])] + negatives
     index_cache.clear()
     started = time.perf_counter()
-    faq_retrieve(property=large, query=queries[0])
+    faq_retrieve(property=large, query="how much is the security deposit")
     cold = time.perf_counter() - started
+    started = time.perf_counter()
+    faq_retrieve(property=large, query="how much is the applicaton fee")
+    first_typo = time.perf_counter() - started
     timings = []
     for n in range(args.queries):
         started = time.perf_counter()
         faq_retrieve(property=large, query=queries[n % len(queries)])
         timings.append((time.perf_counter() - started) * 1000)
-    print(f"\n4. faq_retrieve at {total} FAQs, {len(timings)} queries, warm index:")
+    with CaptureQueriesContext(connection) as captured:
+        faq_retrieve(property=large, query=queries[0])
+    print(f"\n4. faq_retrieve at {total} FAQs and {phrasings} phrasings, {len(timings)} queries, warm index:")
     print(
         f"   p50 {percentile(timings, 0.5):.2f} ms, p95 {percentile(timings, 0.95):.2f} ms, "
         f"p99 {percentile(timings, 0.99):.2f} ms, max {max(timings):.2f} ms, mean {statistics.mean(timings):.2f} ms"
     )
-    print(f"   first query after a change (loads {total} vectors and builds BM25): {cold * 1000:.0f} ms")
+    print(
+        f"   first query after a change (loads {passages} passage and {phrasings} phrasing vectors, builds BM25): "
+        f"{cold * 1000:.0f} ms"
+    )
+    print(f"   first misspelt query after a change (builds the typo table): {first_typo * 1000:.0f} ms")
+    print(f"   database queries of a warm retrieval: {len(captured.captured_queries)}")
 
     if args.database_url:
         connection.close()
