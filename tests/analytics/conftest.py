@@ -4,6 +4,7 @@ import threading
 import time
 
 import pytest
+from django.db import connections
 from rest_framework.test import APIClient
 
 from tests.analytics.fakes import VALID_KEY, FakeAmplitude
@@ -76,6 +77,10 @@ def live_api(transactional_db):
 
     from config.asgi import application
 
+    # Django's ASGI handler runs each request in a thread of its own, which ends with the request:
+    # a persistent connection would outlive its thread, open (production uses DB_POOL under ASGI).
+    database = connections["default"].settings_dict
+    max_age, database["CONN_MAX_AGE"] = database["CONN_MAX_AGE"], 0
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
@@ -90,4 +95,5 @@ def live_api(transactional_db):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+    database["CONN_MAX_AGE"] = max_age
     close_consumer_connections()
