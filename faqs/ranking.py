@@ -24,7 +24,13 @@ search takes the question's vector and text.
   see is a question about a detail that its FAQ's topic does not cover ("is there a freight
   elevator for moving day" against "every building has an elevator"): it scores like a right
   answer. Agreement of the question-only ranking, shared alias terms and lexical evidence were
-  tried as further conditions and did not separate those either.
+  tried as further conditions and did not separate those either; nor did, later, the share of the
+  question's words that the FAQ's words (or their nearest word vectors) cover, how much dropping
+  one word of the question raises its similarity to the FAQ, or holding back a question that is
+  closer to a standard amenity that no FAQ names (the MITS list) than to its best FAQ. Discounting
+  FAQs that are similar to many others (hubness) lifted top-1 but answered more such questions.
+  We found no PyPI package that ships the weights of a cross-encoder or question-answering model
+  that could judge it instead.
 """
 
 import math
