@@ -33,6 +33,7 @@ from conversations.models import (
     Prospect,
     ProspectSession,
 )
+from core.db import CompiledSelect, insert_rows, update_row
 from core.errors import InvalidStatusTransition, RecordNotFound, TourUnavailable, ValidationFailed
 from core.events import publish
 from faqs.services import question_escalate
@@ -545,11 +546,12 @@ def _new_message(
 
 
 def _store(conversation: Conversation, messages: list[Message], *, fields=()) -> None:
-    """One INSERT for the messages and one UPDATE for the conversation's counters and `fields`."""
-    Message.objects.bulk_create(messages)
+    """One INSERT for the messages and one UPDATE for the conversation's counters and `fields`
+    (statements built once per shape: this runs on every chat message)."""
+    insert_rows(messages)
     conversation.last_message_at = messages[-1].created_at
-    values = {name: getattr(conversation, name) for name in (*COUNTER_FIELDS, *fields)}
-    Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now(), **values)
+    conversation.updated_at = timezone.now()
+    update_row(conversation, list(dict.fromkeys(("updated_at", *COUNTER_FIELDS, *fields))))
 
 
 def _append(conversation: Conversation, **message) -> Message:
@@ -644,15 +646,13 @@ def prospect_message_handle(*, conversation: Conversation, text: str, client_mes
     message is committed, so a slow answer holds no lock. A retried send gets the stored message
     and reply back."""
     text = _validate_text(text)
-    rows = Conversation.objects.select_for_update(of=("self",)).select_related("prospect")
-    if client_message_id:
-        # The retry check rides on the lock query: one round trip instead of two.
-        stored = Message.objects.filter(conversation=OuterRef("pk"), client_message_id=client_message_id)
-        rows = rows.annotate(stored_id=Subquery(stored.values("pk")[:1]))
+    client_message_id = client_message_id or None
     with transaction.atomic():
-        locked = rows.get(pk=conversation.pk)
+        locked = _TURN_LOCK.first(pk=conversation.pk, client_message_id=client_message_id or _NO_CLIENT_MESSAGE_ID)
+        if locked is None:
+            raise Conversation.DoesNotExist("The conversation no longer exists.")
         locked.property = chat_property(locked.property_id)
-        if getattr(locked, "stored_id", None) is not None:
+        if locked.stored_id is not None:
             existing = Message.objects.get(pk=locked.stored_id)
             reply = (
                 Message.objects.filter(conversation=locked, seq__gt=existing.seq, sender=MessageSender.BOT)
@@ -677,6 +677,26 @@ def prospect_message_handle(*, conversation: Conversation, text: str, client_mes
         return Turn(message=message, created=True)
     return Turn(message=message, created=True, reply=bot_respond(conversation_id=conversation.pk, message=message))
 
+
+# The lock of a prospect's turn, with the retry check riding on it (one round trip instead of two);
+# compiled once per process, as it runs on every chat message.
+_TURN_LOCK = CompiledSelect(
+    lambda pk, client_message_id: (
+        Conversation.objects.select_for_update(of=("self",))
+        .select_related("prospect")
+        .annotate(
+            stored_id=Subquery(
+                Message.objects.filter(conversation=OuterRef("pk"), client_message_id=client_message_id).values("pk")[
+                    :1
+                ]
+            )
+        )
+        .filter(pk=pk)
+    ),
+    parameters={"pk": Conversation._meta.pk, "client_message_id": Message._meta.get_field("client_message_id")},
+)
+# Matches no stored message: client ids hold at most 64 characters.
+_NO_CLIENT_MESSAGE_ID = "-" * 65
 
 _chat_properties: dict = {}
 _chat_properties_lock = threading.Lock()
