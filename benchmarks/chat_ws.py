@@ -115,7 +115,34 @@ async def one_socket(url, conversation, token, messages, paced, results, start_g
                 await asyncio.sleep(max(0.0, 1.0 - (time.perf_counter() - sent)))
 
 
-async def run_clients(url, rows, messages, paced):
+def _cpu_seconds(pids) -> float:
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot(server) -> dict:
+    """CPU time used so far (Linux /proc) by the server with its workers, and by PostgreSQL's
+    backends (a backend that exits mid-run takes its share with it; the pool keeps them open)."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+    server_pids = [str(server.pid), *(children.read_text().split() if children.exists() else [])]
+    backends = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "cmdline").read_bytes().startswith(b"postgres: "):
+                    backends.append(entry.name)
+            except OSError:
+                continue
+    return {"server": _cpu_seconds(server_pids), "database": _cpu_seconds(backends)}
+
+
+async def run_clients(url, rows, messages, paced, server):
     results = {"connect": [], "rtt": [], "errors": []}
     gate = asyncio.Event()
     tasks = [asyncio.create_task(one_socket(url, c, t, messages, paced, results, gate)) for c, t in rows]
@@ -124,10 +151,12 @@ async def run_clients(url, rows, messages, paced):
         if failed:
             raise failed[0].exception()
         await asyncio.sleep(0.01)
-    started = time.perf_counter()
+    started, cpu_before = time.perf_counter(), cpu_snapshot(server)
     gate.set()
     await asyncio.gather(*tasks)
     results["seconds"] = time.perf_counter() - started
+    cpu_after = cpu_snapshot(server)
+    results["cpu"] = {name: cpu_after[name] - cpu_before[name] for name in cpu_after}
     return results
 
 
@@ -166,6 +195,8 @@ def report(name, results, sockets, messages):
     print(f"{name}: {len(rtt)} messages in {results['seconds']:.1f} s = {rate:.0f} messages/s")
     print(f"  round trip  p50 {percentile(rtt, 0.5):7.1f} ms   p99 {percentile(rtt, 0.99):7.1f} ms")
     print(f"  connect     p50 {percentile(connect, 0.5):7.1f} ms   p99 {percentile(connect, 0.99):7.1f} ms")
+    per_message = {name: seconds / max(1, len(rtt)) * 1000 for name, seconds in results["cpu"].items()}
+    print(f"  CPU per message: server {per_message['server']:.2f} ms, PostgreSQL {per_message['database']:.2f} ms")
     print(f"  errors {len(results['errors'])}; expected {sockets * messages} round trips")
     return rate
 
@@ -209,7 +240,7 @@ def main():
         rows = json.loads(sh([sys.executable, "manage.py", "shell", "-c", seed], env).strip().splitlines()[-1])
         server = start_server(args, env)
         try:
-            results = asyncio.run(run_clients(url, rows, args.messages, paced=mode == "paced"))
+            results = asyncio.run(run_clients(url, rows, args.messages, paced=mode == "paced", server=server))
         finally:
             server.terminate()
             try:
