@@ -1,6 +1,7 @@
 """FAQ retrieval: quality on our evaluation sets, then latency and indexing time at 1,000 FAQs.
 
     python benchmarks/faq_retrieval.py [--faqs 1000] [--phrasings 2] [--queries 2000] [--database-url URL]
+                                       [--quality-only]
 
 Without --database-url it uses a fresh SQLite file in /tmp; with one (PostgreSQL, e.g.
 postgres://postgres@127.0.0.1:5432/postgres) it creates and drops its own database
@@ -19,6 +20,9 @@ postgres://postgres@127.0.0.1:5432/postgres) it creates and drops its own databa
    end (the database freshness check, typo correction, query embedding, ranking), with the index
    warm; the cold first query; the first misspelt query (which builds the typo table); and the
    database queries of a warm retrieval.
+
+--quality-only stops after 2 (no timings), which spares a shared machine the latency runs while
+tuning.
 """
 
 import argparse
@@ -182,6 +186,7 @@ def main() -> None:
     parser.add_argument("--phrasings", type=int, default=2, help="Learned phrasings per generated FAQ.")
     parser.add_argument("--queries", type=int, default=2000, help="Timed queries (cycling the evaluation ones).")
     parser.add_argument("--database-url")
+    parser.add_argument("--quality-only", action="store_true", help="Only the quality figures (1 and 2).")
     args = parser.parse_args()
 
     if args.database_url:
@@ -208,6 +213,14 @@ def main() -> None:
     from django.db import connection
 
     call_command("migrate", verbosity=0)
+
+    def drop_database():
+        if args.database_url:
+            connection.close()
+            import psycopg
+
+            with psycopg.connect(maintenance_url, autocommit=True) as admin:
+                admin.execute("DROP DATABASE IF EXISTS leasing_faq_bench")
 
     from django.test.utils import CaptureQueriesContext
 
@@ -283,6 +296,9 @@ def main() -> None:
     phrasings = FaqPhrasing.objects.filter(faq__property=large).count()
     print(f"   with {phrasings} learned phrasings on the generated FAQs:")
     report(large, ids, show_failures=False)
+    if args.quality_only:
+        drop_database()
+        return
 
     started = time.perf_counter()
     reindexed = services.faqs_reindex(queryset=Faq.objects.filter(property=large), force=True)
@@ -330,12 +346,7 @@ def main() -> None:
     print(f"   first misspelt query after a change (builds the typo table): {first_typo * 1000:.0f} ms")
     print(f"   database queries of a warm retrieval: {len(captured.captured_queries)}")
 
-    if args.database_url:
-        connection.close()
-        import psycopg
-
-        with psycopg.connect(maintenance_url, autocommit=True) as admin:
-            admin.execute("DROP DATABASE IF EXISTS leasing_faq_bench")
+    drop_database()
 
 
 if __name__ == "__main__":
