@@ -151,12 +151,13 @@ async def run_clients(url, rows, messages, paced, server):
         if failed:
             raise failed[0].exception()
         await asyncio.sleep(0.01)
-    started, cpu_before = time.perf_counter(), cpu_snapshot(server)
+    started, cpu_before, client_before = time.perf_counter(), cpu_snapshot(server), time.process_time()
     gate.set()
     await asyncio.gather(*tasks)
     results["seconds"] = time.perf_counter() - started
     cpu_after = cpu_snapshot(server)
     results["cpu"] = {name: cpu_after[name] - cpu_before[name] for name in cpu_after}
+    results["cpu"]["client"] = time.process_time() - client_before
     return results
 
 
@@ -196,7 +197,10 @@ def report(name, results, sockets, messages):
     print(f"  round trip  p50 {percentile(rtt, 0.5):7.1f} ms   p99 {percentile(rtt, 0.99):7.1f} ms")
     print(f"  connect     p50 {percentile(connect, 0.5):7.1f} ms   p99 {percentile(connect, 0.99):7.1f} ms")
     per_message = {name: seconds / max(1, len(rtt)) * 1000 for name, seconds in results["cpu"].items()}
-    print(f"  CPU per message: server {per_message['server']:.2f} ms, PostgreSQL {per_message['database']:.2f} ms")
+    print(
+        f"  CPU per message: server {per_message['server']:.2f} ms, PostgreSQL {per_message['database']:.2f} ms,"
+        f" this client {per_message['client']:.2f} ms"
+    )
     print(f"  errors {len(results['errors'])}; expected {sockets * messages} round trips")
     return rate
 
