@@ -1,10 +1,13 @@
 """The widget in a real browser: headless Chromium (Debian's package, driven by Playwright) opens
-the demo page, chats with the bot over the WebSocket, and a reload resumes the conversation."""
+the demo page, chats with the bot over the WebSocket, and a reload resumes the conversation; its
+session events reach the analytics route."""
 
 import shutil
+import time
 
 import pytest
 
+from analytics.models import AnalyticsEvent
 from conversations.models import Conversation, Message, Prospect
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -44,6 +47,7 @@ def test_the_demo_page_chats_and_a_reload_resumes(asgi_server, tenants, settings
         page.get_by_test_id("input").fill("just me")
         page.get_by_test_id("input").press("Enter")
         expect(page.locator(".msg.bot")).to_have_count(2, timeout=10_000)
+        page.get_by_label("Close chat").click()
         browser.close()
 
     assert any("/api/ws/chat/" in socket_url for socket_url in socket_urls)
@@ -53,3 +57,13 @@ def test_the_demo_page_chats_and_a_reload_resumes(asgi_server, tenants, settings
     assert conversation.has_pets is True
     assert Message.objects.filter(conversation=conversation, sender="prospect").count() == 2
     assert Prospect.objects.get().session_count == 2
+
+    widget_events = AnalyticsEvent.objects.filter(conversation=conversation, source="widget")
+    deadline = time.monotonic() + 10  # the last events travel after the page is gone
+    while time.monotonic() < deadline and widget_events.filter(event_type="widget_minimized").count() < 1:
+        time.sleep(0.1)
+    started = widget_events.filter(event_type="chat_session_started")
+    assert [event.properties["resumed"] for event in started.order_by("occurred_at")] == [False, True]
+    assert widget_events.filter(event_type="widget_session_ended").count() >= 1  # the reload ended one
+    assert widget_events.filter(event_type="widget_minimized").count() == 1
+    assert len({event.session_id for event in started}) == 2  # one per page load

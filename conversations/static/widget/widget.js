@@ -4,7 +4,8 @@
  *
  * It keeps a browser id in localStorage, resumes the browser's open conversation, talks over the
  * WebSocket (/api/ws/chat/:id?token=...) and falls back to the REST routes when the socket is
- * down. Every message carries a client_message_id, so a retried send is stored once.
+ * down. Every message carries a client_message_id, so a retried send is stored once. Session
+ * events (started, minimized, ended) go to /api/amplitude-data, each once per event_id.
  */
 (function () {
   "use strict";
@@ -65,6 +66,26 @@
         if (!envelope.success) throw new Error((envelope.error && envelope.error.message) || "Request failed");
         return envelope.data;
       });
+  }
+
+  // --- analytics -----------------------------------------------------------------------------
+  var SESSION_ID = randomId();
+
+  function track(type, properties) {
+    if (!state.conversation) return;
+    var body = {
+      conversation_id: state.conversation.id,
+      device_id: browserId(),
+      session_id: SESSION_ID,
+      events: [{ event_id: randomId(), event_type: type, time: new Date().toISOString(), properties: properties || {} }],
+    };
+    // keepalive lets the last event of a page (widget_session_ended) outlive the page.
+    fetch(API + "/api/amplitude-data?widget_key=" + encodeURIComponent(KEY), {
+      method: "POST",
+      keepalive: true,
+      headers: { "Content-Type": "application/json", "X-Conversation-Token": state.conversation.token },
+      body: JSON.stringify(body),
+    }).catch(function () { /* analytics never disturbs the chat */ });
   }
 
   // --- business hours ------------------------------------------------------------------------
@@ -179,6 +200,7 @@
   }
 
   function toggle(open) {
+    if (state.isOpen && !open) track("widget_minimized");
     state.isOpen = open;
     state.ui.panel.classList.toggle("open", open);
     if (open) {
@@ -243,6 +265,7 @@
       .then(function (session) {
         state.conversation = session.conversation;
         save("conversation", session.conversation.id);
+        track("chat_session_started", { resumed: !!session.resumed });
         session.messages.forEach(addMessage);
         connect(session.websocket_url.replace(/^https?:\/\/[^/]+/, API.replace(/^http/, "ws")));
       })
@@ -344,6 +367,7 @@
         window.setInterval(function () {
           if (state.conversation) api("PUT", "/api/users/browser/" + browserId() + "/last-seen").catch(function () {});
         }, 60000);
+        window.addEventListener("pagehide", function () { track("widget_session_ended"); });
         if (load("conversation") || config.chatbot_auto_open) startSession();
         if (config.chatbot_auto_open) toggle(true);
       })
