@@ -392,15 +392,19 @@ def _qualify_in_place(conversation: Conversation, *, contact: dict, fields: dict
 def _after_qualification(conversation: Conversation, *, newly_qualified: bool, announce: bool = True) -> None:
     _lead_updated(conversation)
     if newly_qualified:
-        notifications.notify_property_managers(
-            conversation=conversation,
-            notification_type=NotificationType.QUALIFIED_LEAD,
-            title=f"New qualified lead at {conversation.property.name}",
-            body=_lead_summary(conversation),
-            dedupe_key=f"qualified:{conversation.pk}",
-        )
+        _notify_qualified(conversation)
     if announce:
         realtime.broadcast_conversation(conversation)
+
+
+def _notify_qualified(conversation: Conversation) -> None:
+    notifications.notify_property_managers(
+        conversation=conversation,
+        notification_type=NotificationType.QUALIFIED_LEAD,
+        title=f"New qualified lead at {conversation.property.name}",
+        body=_lead_summary(conversation),
+        dedupe_key=f"qualified:{conversation.pk}",
+    )
 
 
 @transaction.atomic
@@ -499,13 +503,7 @@ def conversation_book_tour(
             dedupe_key=f"tour:{conversation.pk}:{start.isoformat()}",
         )
         if newly_qualified:
-            notifications.notify_property_managers(
-                conversation=conversation,
-                notification_type=NotificationType.QUALIFIED_LEAD,
-                title=f"New qualified lead at {conversation.property.name}",
-                body=_lead_summary(conversation),
-                dedupe_key=f"qualified:{conversation.pk}",
-            )
+            _notify_qualified(conversation)
         realtime.broadcast_conversation(conversation)
     return TourBooking(conversation=conversation, tour=tour)
 
