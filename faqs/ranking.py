@@ -13,24 +13,29 @@ search takes the question's vector and text.
   by the best score the question's terms could reach. It only breaks near ties: at a weight of 0.1
   and above it lifted questions that no FAQ answers but that share a common word with one
   ("business center", "office closed on Christmas") as much as right answers.
-- Learned phrasings: prospects' own wordings of an answered question. A question that repeats one
-  closely (similarity of the two questions' vectors at the near-duplicate threshold) is the same
-  question, and its FAQ answers. Below that threshold a phrasing says nothing: two prospect
+- Wordings: the FAQ's own question and prospects' learned phrasings of it. A question that
+  repeats one closely (similarity of the two questions' vectors at `min_phrasing_similarity`) is
+  the same question, and its FAQ answers. Below that a wording says nothing: two prospect
   questions about one FAQ often ask different things.
 - Typos are corrected into the FAQs' own words before any of this (`faqs.spelling`).
-- Decision: the best FAQ answers when a phrasing repeats the question, or when its score reaches a
-  minimum *and* leads the runner-up by a margin. Off-topic questions often score as high as right
-  answers, but spread over several FAQs; right answers stand out from the rest. What this cannot
-  see is a question about a detail that its FAQ's topic does not cover ("is there a freight
-  elevator for moving day" against "every building has an elevator"): it scores like a right
-  answer. Agreement of the question-only ranking, shared alias terms and lexical evidence were
-  tried as further conditions and did not separate those either; nor did, later, the share of the
-  question's words that the FAQ's words (or their nearest word vectors) cover, how much dropping
-  one word of the question raises its similarity to the FAQ, or holding back a question that is
-  closer to a standard amenity that no FAQ names (the MITS list) than to its best FAQ. Discounting
-  FAQs that are similar to many others (hubness) lifted top-1 but answered more such questions.
-  We found no PyPI package that ships the weights of a cross-encoder or question-answering model
-  that could judge it instead.
+- Decision: the best FAQ answers when one of its wordings repeats the question, or when its score
+  reaches a high minimum *and* leads the runner-up by a margin. Anything else goes to a person:
+  a wrong or irrelevant answer costs far more than an escalation, which the product handles
+  (pending FAQ, task, notification) and learns from (the answered question becomes a wording).
+  The minimum is high because a question about a detail that its FAQ's topic does not cover
+  ("is there a freight elevator for moving day" against "every building has an elevator",
+  "personal trainers at the gym" against the fitness center) scores like a right answer, up to
+  0.71 on our development and first two held-out sets; at 0.72 none of those is answered, nor
+  wrongly, alone or among 1,000 FAQs, and the questions that are still answered are the ones
+  close to an FAQ's own words. Agreement of the question-only ranking, the question-only or
+  whole-answer margin, shared alias terms and lexical evidence were tried as further conditions
+  and did not separate those details; nor did, later, the share of the question's words that the
+  FAQ's words (or their nearest word vectors, or the contextual token vectors of the model)
+  cover, how much dropping one word of the question raises its similarity to the FAQ, or holding
+  back a question that is closer to a standard amenity that no FAQ names (the MITS list) than to
+  its best FAQ. Discounting FAQs that are similar to many others (hubness) lifted top-1 but
+  answered more such questions. We found no PyPI package that ships the weights of a
+  cross-encoder or question-answering model that could judge it instead.
 """
 
 import math
@@ -78,7 +83,8 @@ class Hit:
     score: float
     semantic: float
     lexical: float
-    # The closest learned phrasing's similarity to the question (-1 when the FAQ has none).
+    # The closest wording's similarity to the question: the FAQ's own question or a learned
+    # phrasing (-1 when the index has neither).
     phrasing: float
 
 
@@ -89,6 +95,8 @@ class IndexedFaq:
     answer: str
     vectors: np.ndarray  # one row per passage (`faq_passages`), at least one
     phrasings: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    # The question's own vector: the first wording of the FAQ, matched like a learned phrasing.
+    question_vector: np.ndarray | None = None
 
 
 class KnowledgeIndex:
@@ -105,6 +113,9 @@ class KnowledgeIndex:
         self._phrasings = _stack([faqs[position].phrasings for position in learned])
         self._phrasing_faqs = np.array(learned, dtype=np.int64)
         self._phrasing_starts = np.cumsum([0] + [len(faqs[position].phrasings) for position in learned[:-1]])
+        asked = [position for position, faq in enumerate(faqs) if faq.question_vector is not None]
+        self._questions = _stack([faqs[position].question_vector[None, :] for position in asked])
+        self._question_faqs = np.array(asked, dtype=np.int64)
         self._postings: dict[str, list[tuple[int, int]]] = {}
         self._lengths = np.zeros(len(faqs), dtype=np.float32)
         for position, faq in enumerate(faqs):
@@ -146,10 +157,15 @@ class KnowledgeIndex:
         return scores / ceiling
 
     def phrasing_scores(self, query_vector: np.ndarray) -> np.ndarray:
+        """Each FAQ's closest wording to the question: its own question or a learned phrasing."""
         best = np.full(len(self.faqs), -1.0, dtype=np.float32)
         if self.phrasing_count:
             best[self._phrasing_faqs] = np.maximum.reduceat(
                 _similarities(self._phrasings, query_vector), self._phrasing_starts
+            )
+        if len(self._question_faqs):
+            best[self._question_faqs] = np.maximum(
+                best[self._question_faqs], _similarities(self._questions, query_vector)
             )
         return best
 

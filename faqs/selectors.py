@@ -37,8 +37,7 @@ def ranking_params() -> RankingParams:
         lexical_weight=settings.FAQ_LEXICAL_WEIGHT,
         min_score=settings.FAQ_ANSWER_MIN_SCORE,
         min_margin=settings.FAQ_ANSWER_MIN_MARGIN,
-        # A question that close to a learned wording is the same question (as for open ones).
-        min_phrasing_similarity=settings.FAQ_DUPLICATE_MIN_SIMILARITY,
+        min_phrasing_similarity=settings.FAQ_ANSWER_SAME_QUESTION_SIMILARITY,
     )
 
 
@@ -88,25 +87,28 @@ def _build_index(queryset: QuerySet) -> KnowledgeIndex:
     embedder = local_embedder()
     rows = list(
         queryset.order_by("id").values_list(
-            "id", "question", "answer", "embedding", "passage_embeddings", "embedding_model"
+            "id", "question", "answer", "embedding", "passage_embeddings", "question_embedding", "embedding_model"
         )
     )
-    vectors = {}
+    vectors, questions = {}, {}
     stale = []
-    for pk, question, answer, first, others, model in rows:
-        if first is None or others is None or model != embedder.name:
+    for pk, question, answer, first, others, own, model in rows:
+        if first is None or others is None or own is None or model != embedder.name:
             stale.append((pk, question, answer))
         else:
             vectors[pk] = np.vstack([vector_from_bytes(first), vector_from_bytes(others).reshape(-1, DIMENSIONS)])
+            questions[pk] = vector_from_bytes(own)
     if stale:
         # Rows written around the services (an import) still get searched; rag/update stores them.
         logger.warning("Embedding %d FAQs that have no stored vectors; run rag/update to store them.", len(stale))
         passages = [faq_passages(question, answer) for _, question, answer in stale]
-        computed = embedder.embed([text for texts in passages for text in texts])
+        computed = embedder.embed([text for texts in passages for text in texts] + [row[1] for row in stale])
         start = 0
         for (pk, *_), texts in zip(stale, passages, strict=True):
             vectors[pk] = computed[start : start + len(texts)]
             start += len(texts)
+        for (pk, *_), vector in zip(stale, computed[start:], strict=True):
+            questions[pk] = vector
     phrasings = _phrasing_vectors(queryset, embedder)
     empty = np.zeros((0, DIMENSIONS), dtype=np.float32)
     return KnowledgeIndex(
@@ -117,6 +119,7 @@ def _build_index(queryset: QuerySet) -> KnowledgeIndex:
                 answer=answer,
                 vectors=vectors[pk],
                 phrasings=np.vstack(phrasings[pk]) if pk in phrasings else empty,
+                question_vector=questions[pk],
             )
             for pk, question, answer, *_ in rows
         ]

@@ -169,6 +169,18 @@ def test_a_phrasing_below_the_threshold_changes_nothing():
     assert [(hit.faq_id, hit.score) for hit in learned] == [(hit.faq_id, hit.score) for hit in plain]
 
 
+def test_an_faqs_own_question_repeated_lifts_it_first_and_answers():
+    # FAQ 2's passage is farther from the query than FAQ 0's, but its own question is the query.
+    query = _unit(0.5, 0.0, 0.45, 0.74)
+    faqs = [
+        IndexedFaq(n, f"question {n}", f"answer {n}", vectors=np.eye(3, 4, dtype=np.float32)[n : n + 1])
+        for n in range(2)
+    ] + [IndexedFaq(2, "question 2", "answer 2", vectors=np.eye(3, 4, dtype=np.float32)[2:3], question_vector=query)]
+    hits = KnowledgeIndex(faqs).search(query_text="x", query_vector=query, top_k=3, params=PARAMS)
+    assert hits[0].faq_id == 2 and hits[0].phrasing == pytest.approx(1.0) and hits[1].phrasing < 0
+    assert is_confident(hits, PARAMS)
+
+
 def test_an_empty_index_finds_nothing():
     assert KnowledgeIndex([]).search(query_text="x", query_vector=np.ones(4), top_k=3, params=PARAMS) == []
 
