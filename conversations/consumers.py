@@ -289,6 +289,10 @@ class ChatConsumer(NoConnectionSweepMixin, AsyncJsonWebsocketConsumer):
     async def _error(self, code, message: str) -> None:
         await self.send_json({"type": "error", "code": str(code), "message": message})
 
+    async def chat_batch(self, event):
+        for item in event["events"]:
+            await self.chat_event(item)
+
     async def chat_event(self, event):
         frame = {key: value for key, value in event.items() if key not in ("type", "event")}
         if event["event"] == "typing" and event.get("sender") == self.identity.role:

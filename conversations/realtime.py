@@ -4,7 +4,8 @@ Group names carry the object they are about: `chat.<conversation id>` (the widge
 managers watching a conversation) and `manager.<manager id>` (one manager's notifications).
 """
 
-import asyncio
+import threading
+import weakref
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
@@ -46,6 +47,47 @@ def conversation_payload(conversation) -> dict:
     }
 
 
+class _LoopOutbox:
+    """Events that database threads hand to the server's event loop. Chat events that arrive
+    together (a commit's on_commit hooks run back to back: the prospect's message, what changed,
+    the bot's answer) leave as one publish per conversation instead of one each; consumers
+    unpack them in order (ChatConsumer.chat_batch). Everything leaves in the order it came."""
+
+    def __init__(self, loop, layer):
+        self.loop, self.layer = loop, layer
+        self.lock = threading.Lock()
+        self.pending: list[tuple[str, dict]] = []
+
+    def put(self, group: str, event: dict) -> None:
+        with self.lock:
+            self.pending.append((group, event))
+            first = len(self.pending) == 1
+        if first:
+            self.loop.call_soon_threadsafe(self._flush)
+
+    def _flush(self) -> None:
+        with self.lock:
+            pending, self.pending = self.pending, []
+        batches: dict[str, list[dict]] = {}
+        for group, event in pending:
+            if event["type"] == "chat.event":
+                if group not in batches:
+                    batches[group] = []
+                    self.loop.create_task(self._send_batch(group, batches[group]))
+                batches[group].append(event)
+            else:
+                self.loop.create_task(self.layer.group_send(group, event))
+
+    async def _send_batch(self, group: str, events: list[dict]) -> None:
+        # Runs after _flush has filled `events` (a task starts on a later turn of the loop).
+        message = events[0] if len(events) == 1 else {"type": "chat.batch", "events": events}
+        await self.layer.group_send(group, message)
+
+
+_outboxes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_outboxes_lock = threading.Lock()
+
+
 def _send(group: str, event: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
@@ -53,9 +95,12 @@ def _send(group: str, event: dict) -> None:
     loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
     if loop is not None and loop.is_running():
         # Called from a consumer's database thread: hand the send to the server's event loop and go
-        # on, instead of holding a database thread until Redis answers. Sends start in the order
-        # they are scheduled, and the layer publishes in that order.
-        asyncio.run_coroutine_threadsafe(layer.group_send(group, event), loop)
+        # on, instead of holding a database thread until Redis answers.
+        with _outboxes_lock:
+            outbox = _outboxes.get(loop)
+            if outbox is None or outbox.layer is not layer:
+                outbox = _outboxes[loop] = _LoopOutbox(loop, layer)
+        outbox.put(group, event)
     else:
         async_to_sync(layer.group_send)(group, event)
 
