@@ -366,6 +366,11 @@ FAQ_LEXICAL_WEIGHT = float(env("FAQ_LEXICAL_WEIGHT", "0.02"))
 # among 1,000 FAQs): no false or wrong answer there, with room over the highest one (0.71).
 FAQ_ANSWER_MIN_SCORE = float(env("FAQ_ANSWER_MIN_SCORE", "0.72"))
 FAQ_ANSWER_MIN_MARGIN = float(env("FAQ_ANSWER_MIN_MARGIN", "0.08"))
+# Below that, a best FAQ that reaches this score with the same margin is offered as a suggestion,
+# labelled as one, while the question goes to a person (the earlier answering rule: it found the
+# right FAQ for most paraphrases, "can I bring my dog" included, and a near-topic one for some
+# questions that no FAQ answers).
+FAQ_SUGGEST_MIN_SCORE = float(env("FAQ_SUGGEST_MIN_SCORE", "0.46"))
 # A question this close to an answered FAQ's own question or a learned phrasing of it is that
 # question, and the FAQ answers it. Stricter than joining open questions: at 0.80 "do you have
 # tennis courts" repeated "Do you have a basketball court?".

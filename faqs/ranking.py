@@ -73,6 +73,7 @@ class RankingParams:
     min_score: float
     min_margin: float
     min_phrasing_similarity: float
+    suggest_min_score: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,15 @@ def _stack(blocks: list[np.ndarray]) -> np.ndarray:
     if not blocks:
         return np.zeros((0, 0), dtype=np.float32)
     return np.concatenate(blocks).astype(np.float32, copy=False)
+
+
+def is_suggestion(hits: list[Hit], params: RankingParams) -> bool:
+    """Whether the best hit, not good enough to answer with, is still worth offering as a
+    suggestion beside the escalation (it clears the lower suggestion score with the margin)."""
+    if not hits or is_confident(hits, params) or hits[0].score < params.suggest_min_score:
+        return False
+    runner_up = hits[1].score if len(hits) > 1 else 0.0
+    return hits[0].score - runner_up >= params.min_margin
 
 
 def is_confident(hits: list[Hit], params: RankingParams) -> bool:

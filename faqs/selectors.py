@@ -12,7 +12,7 @@ from django.db.models import Count, Max, Q, QuerySet
 from faqs.aliases import expand
 from faqs.embedding import DIMENSIONS, MODEL_NAME, local_embedder, vector_from_bytes
 from faqs.models import OPEN_FAQ_STATUSES, Faq, FaqPhrasing, FaqStatus, Task
-from faqs.ranking import IndexedFaq, KnowledgeIndex, RankingParams, faq_passages, is_confident
+from faqs.ranking import IndexedFaq, KnowledgeIndex, RankingParams, faq_passages, is_confident, is_suggestion
 from properties.models import Property
 
 logger = logging.getLogger(__name__)
@@ -30,6 +30,8 @@ class RetrievedFaq:
 class RetrievalResult:
     results: list[RetrievedFaq] = field(default_factory=list)
     answered: bool = False
+    # Not answered, but the first result is likely enough to offer, labelled, to the prospect.
+    suggested: bool = False
 
 
 def ranking_params() -> RankingParams:
@@ -38,6 +40,7 @@ def ranking_params() -> RankingParams:
         min_score=settings.FAQ_ANSWER_MIN_SCORE,
         min_margin=settings.FAQ_ANSWER_MIN_MARGIN,
         min_phrasing_similarity=settings.FAQ_ANSWER_SAME_QUESTION_SIMILARITY,
+        suggest_min_score=settings.FAQ_SUGGEST_MIN_SCORE,
     )
 
 
@@ -167,7 +170,7 @@ def faq_retrieve(*, property: Property, query: str, top_k: int = 3) -> Retrieval
         RetrievedFaq(faq_id=hit.faq_id, question=hit.question, answer=hit.answer, score=round(hit.score, 4))
         for hit in hits[:top_k]
     ]
-    return RetrievalResult(results=results, answered=is_confident(hits, params))
+    return RetrievalResult(results=results, answered=is_confident(hits, params), suggested=is_suggestion(hits, params))
 
 
 def knowledge_status(*, properties: list[Property]) -> list[dict]:

@@ -18,6 +18,13 @@ class FaqHit:
     score: float
 
 
+@dataclass
+class FaqAnswer:
+    question: str
+    answer: str
+    sure: bool
+
+
 class Knowledge:
     def __init__(self, property):
         self.property = property
@@ -32,9 +39,14 @@ class Knowledge:
         ]
         return hits, bool(result.answered and hits)
 
-    def faq_answer(self, query: str) -> str | None:
-        hits, answered = self.faq_search(query, top_k=1)
-        return hits[0].answer if answered else None
+    def faq_answer(self, query: str) -> FaqAnswer | None:
+        """The best FAQ when it answers the question, or when it is only likely to (a suggestion,
+        to be labelled as one while a person is asked); None when nothing is close enough."""
+        result = faq_retrieve(property=self.property, query=query, top_k=1)
+        if not result.results or not (result.answered or result.suggested):
+            return None
+        best = result.results[0]
+        return FaqAnswer(question=best.question, answer=best.answer, sure=result.answered)
 
     def tour_slots(self, *, start: datetime, end: datetime, tour_type: str = "in_person") -> list[datetime]:
         slots = tour_available_slots(property=self.property, start=start, end=end, tour_type=tour_type)

@@ -27,6 +27,10 @@ UNANSWERED_REPLY = (
     "Good question. I don't have that answer yet, so I've passed it to our leasing team; "
     "a person will follow up with you here soon."
 )
+SUGGESTION_REPLY = (
+    'This may help, from our FAQ "{question}": {answer} '
+    "In case it doesn't answer your question, I've passed it to our leasing team; a person will follow up here."
+)
 HANDOFF_REPLY = "I've asked our leasing team to join. Someone will be with you here shortly."
 
 
@@ -152,9 +156,13 @@ class LocalEngine:
 
     def _answer(self, context, reply, parts, text, detected) -> None:
         knowledge = context.knowledge
-        answer = knowledge.faq_answer(text) if knowledge else None
-        if answer:
-            parts.append(answer)
+        found = knowledge.faq_answer(text) if knowledge else None
+        if found is not None and found.sure:
+            parts.append(found.answer)
+            return
+        if found is not None:
+            reply.actions.append(Action(ESCALATE_QUESTION, {"question": text}))
+            parts.append(SUGGESTION_REPLY.format(question=found.question.rstrip("?"), answer=found.answer))
             return
         amenity = knowledge.amenity_mentioned(text) if knowledge else None
         if amenity and intents.is_question(text):

@@ -82,6 +82,11 @@ class Figures:
     answered_wrong: int = 0
     must_not_answer: int = 0
     false_answers: int = 0
+    # Offered as labelled suggestions beside an escalation (not answered): right, wrong, and on
+    # must-not-answer questions.
+    suggested_right: int = 0
+    suggested_wrong: int = 0
+    suggested_on_must_not: int = 0
     failures: list[str] = field(default_factory=list)
 
     @property
@@ -101,7 +106,9 @@ class Figures:
             f"top-1 {self.top1_rate:.3f} ({self.top1}/{self.questions}), "
             f"top-3 {self.top3_rate:.3f} ({self.top3}/{self.questions}), "
             f"answered right {self.answered_right}/{self.questions}, answered wrong {self.answered_wrong}, "
-            f"false answers {self.false_answers}/{self.must_not_answer} ({self.false_answer_rate:.3f})"
+            f"false answers {self.false_answers}/{self.must_not_answer} ({self.false_answer_rate:.3f}); "
+            f"suggested right {self.suggested_right}, suggested wrong {self.suggested_wrong}, "
+            f"suggested on must-not-answer {self.suggested_on_must_not}/{self.must_not_answer}"
         )
 
 
@@ -143,10 +150,14 @@ def evaluate(*, property, data: dict, ids: dict[str, str], split: str = "all") -
         elif result.answered:
             figures.answered_wrong += 1
             figures.failures.append(f"answered {query!r} with {result.results[0].question!r}")
+        elif result.suggested:
+            figures.suggested_right += ranked[0] == ids[key]
+            figures.suggested_wrong += ranked[0] != ids[key]
     for query in negatives:
         result = faq_retrieve(property=property, query=query, top_k=3)
         figures.must_not_answer += 1
         if result.answered:
             figures.false_answers += 1
             figures.failures.append(f"answered must-not-answer {query!r} with {result.results[0].question!r}")
+        figures.suggested_on_must_not += result.suggested
     return figures

@@ -16,9 +16,12 @@ from faqs.ranking import (
     RankingParams,
     faq_passages,
     is_confident,
+    is_suggestion,
 )
 
-PARAMS = RankingParams(lexical_weight=0.1, min_score=0.5, min_margin=0.06, min_phrasing_similarity=0.8)
+PARAMS = RankingParams(
+    lexical_weight=0.1, min_score=0.5, min_margin=0.06, min_phrasing_similarity=0.8, suggest_min_score=0.4
+)
 
 
 def test_the_model_loads_once_for_concurrent_first_callers(monkeypatch):
@@ -220,3 +223,17 @@ def _hit(score, phrasing=-1.0):
 )
 def test_confidence_needs_a_repeated_wording_or_a_minimum_score_and_a_margin(hits, confident):
     assert is_confident(hits, PARAMS) is confident
+
+
+@pytest.mark.parametrize(
+    ("hits", "suggested"),
+    [
+        ([_hit(0.45), _hit(0.1)], True),  # likely, not sure: offered beside the escalation
+        ([_hit(0.45), _hit(0.41)], False),  # two FAQs fit about as well
+        ([_hit(0.35), _hit(0.1)], False),  # too far from the question even to suggest
+        ([_hit(0.7), _hit(0.5)], False),  # sure: answered, not suggested
+        ([], False),
+    ],
+)
+def test_a_suggestion_is_a_likely_best_hit_that_is_not_confident(hits, suggested):
+    assert is_suggestion(hits, PARAMS) is suggested

@@ -54,3 +54,33 @@ def test_an_unanswered_question_is_answered_by_a_manager_and_then_by_the_bot(
         turn = prospect_message_handle(conversation=second, text="do you have EV chargers?")
     assert ANSWER in turn.reply.text
     assert Faq.objects.filter(status=FaqStatus.PENDING).count() == 0
+
+
+def test_a_likely_but_unsure_match_is_offered_as_a_suggestion_while_a_person_is_asked(tenants):
+    property_ = tenants.a1
+    make_faq(property=property_, question="What is your pet policy?", answer="Two cats or dogs per apartment.")
+    make_faq(
+        property=property_,
+        question="Is there parking?",
+        answer="Yes: a garage with assigned spaces for $75 a month, and open guest parking.",
+    )
+    make_faq(property=property_, question="Do you have a pool?", answer="Yes, a heated saltwater pool.")
+
+    paraphrase = prospect_message_handle(
+        conversation=ConversationFactory(property=property_), text="Where would I put my car?"
+    ).reply
+    assert 'This may help, from our FAQ "Is there parking": Yes: a garage' in paraphrase.text
+    assert "passed it to our leasing team" in paraphrase.text
+    assert Faq.objects.filter(status=FaqStatus.PENDING, question="Where would I put my car?").exists()
+
+    unrelated = prospect_message_handle(
+        conversation=ConversationFactory(property=property_), text="Who is the mayor of Austin?"
+    ).reply
+    assert "This may help" not in unrelated.text
+    assert "I don't have that answer yet" in unrelated.text
+
+    sure = prospect_message_handle(
+        conversation=ConversationFactory(property=property_), text="What is your pet policy?"
+    ).reply
+    assert sure.text.startswith("Two cats or dogs per apartment.")
+    assert Faq.objects.filter(status=FaqStatus.PENDING).count() == 2
