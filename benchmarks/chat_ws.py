@@ -7,10 +7,14 @@ waiting for the bot's reply, paced (about one message a second per socket) and b
 
 It creates (or reuses) a PostgreSQL database, seeds a property and one conversation per socket,
 serves config.asgi over Redis pub/sub with pooled database connections (DB_POOL=1), and opens the
-sockets with the conversations' tokens, as the widget does. It prints messages/second, p50/p99 of
-the round trip (send -> the bot's reply) and of connecting, then checks in the database that
-every message and reply was stored exactly once. `--app bare` runs the same load against
+sockets with the conversations' tokens, as the widget does. It prints messages/second, p50/p90/
+p99/max of the round trip (send -> the bot's reply), p50/p99 of connecting, and the CPU time per
+message of the server, of PostgreSQL and of this client, then checks in the database that every
+message and reply was stored exactly once. `--app bare` runs the same load against
 benchmarks/chat_bare_asgi.py (two inserts and two broadcasts per message), the floor to compare to.
+
+This machine's speed drifts (the same run's CPU per message has doubled within minutes): compare
+chat and bare in runs taken one after the other, and repeat.
 
 The chat limit (30 a minute per browser and per IP) is lifted for the run: every socket comes from
 127.0.0.1, and the limit is not what is measured.
@@ -194,7 +198,10 @@ def report(name, results, sockets, messages):
     connect = [value * 1000 for value in results["connect"]]
     rate = len(rtt) / results["seconds"]
     print(f"{name}: {len(rtt)} messages in {results['seconds']:.1f} s = {rate:.0f} messages/s")
-    print(f"  round trip  p50 {percentile(rtt, 0.5):7.1f} ms   p99 {percentile(rtt, 0.99):7.1f} ms")
+    print(
+        f"  round trip  p50 {percentile(rtt, 0.5):7.1f} ms   p90 {percentile(rtt, 0.9):7.1f} ms"
+        f"   p99 {percentile(rtt, 0.99):7.1f} ms   max {max(rtt):7.1f} ms"
+    )
     print(f"  connect     p50 {percentile(connect, 0.5):7.1f} ms   p99 {percentile(connect, 0.99):7.1f} ms")
     per_message = {name: seconds / max(1, len(rtt)) * 1000 for name, seconds in results["cpu"].items()}
     print(
