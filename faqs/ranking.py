@@ -22,6 +22,10 @@ search takes the question's vector and text.
   reaches a high minimum *and* leads the runner-up by a margin. Anything else goes to a person:
   a wrong or irrelevant answer costs far more than an escalation, which the product handles
   (pending FAQ, task, notification) and learns from (the answered question becomes a wording).
+  Between the two, a best FAQ that clears a lower score (`suggest_min_score`, the rule that
+  answered before) with the same margin is a suggestion: the bot offers it, labelled as one, while
+  the question still goes to a person. It is the right FAQ for most paraphrases that the strict
+  rule leaves alone, and a near-topic one for some questions that no FAQ answers.
   The minimum is high because a question about a detail that its FAQ's topic does not cover
   ("is there a freight elevator for moving day" against "every building has an elevator",
   "personal trainers at the gym" against the fitness center) scores like a right answer, up to
