@@ -1,14 +1,9 @@
-import os
-import socket
-import threading
-import time
-
 import pytest
-from django.db import connections
 from rest_framework.test import APIClient
 
 from tests.analytics.fakes import VALID_KEY, FakeAmplitude
-from tests.conversations.conftest import WidgetClient, close_consumer_connections
+from tests.conversations.conftest import WidgetClient
+from tests.live_server import free_port, serve_asgi
 from tests.resman.conftest import resman, simulator  # noqa: F401  (fixtures for the testing endpoints)
 
 EVENTS_URL = "/api/amplitude-data"
@@ -55,45 +50,9 @@ def event(event_id, event_type="answer_button_clicked", **fields):
     return {"event_id": event_id, "event_type": event_type, **fields}
 
 
-def free_port() -> int:
-    """A free port in this suite's range (8600-8699), spread over xdist workers."""
-    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
-    first = 8600 + (worker % 4) * 25
-    for port in range(first, first + 25):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("No free port in 8600-8699.")
-
-
 @pytest.fixture
 def live_api(transactional_db):
     """The project's ASGI application served over HTTP by uvicorn on loopback: our own webhook route,
     reached the way the testing endpoint reaches it."""
-    import uvicorn
-
-    from config.asgi import application
-
-    # Django's ASGI handler runs each request in a thread of its own, which ends with the request:
-    # a persistent connection would outlive its thread, open (production uses DB_POOL under ASGI).
-    database = connections["default"].settings_dict
-    max_age, database["CONN_MAX_AGE"] = database["CONN_MAX_AGE"], 0
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    database["CONN_MAX_AGE"] = max_age
-    close_consumer_connections()
+    with serve_asgi(free_port(8600), persistent_connections=False) as address:
+        yield f"http://{address}"

@@ -11,8 +11,9 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from config.asgi import application
 from tests.analytics.conftest import event, widget_events
 from tests.conftest import client_for
-from tests.conversations.conftest import WidgetClient, close_consumer_connections
+from tests.conversations.conftest import WidgetClient
 from tests.factories import ConversationFactory
+from tests.live_server import close_consumer_connections
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TIMEOUT = 5

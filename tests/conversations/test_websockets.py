@@ -11,7 +11,8 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from config.asgi import application
 from conversations.models import Conversation, LeadNotification, Message
 from tests.conftest import client_for
-from tests.conversations.conftest import WidgetClient, close_consumer_connections
+from tests.conversations.conftest import WidgetClient
+from tests.live_server import close_consumer_connections
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TIMEOUT = 5
