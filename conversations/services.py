@@ -212,8 +212,11 @@ def conversation_delete(*, conversation: Conversation) -> None:
 
 
 def _locked(conversation_id) -> Conversation:
+    # FOR NO KEY UPDATE, like every lock of a conversation here: it orders the writers of the row
+    # without holding up rows that only point at it (notifications, analytics events, tasks), whose
+    # foreign-key checks a plain FOR UPDATE would make wait.
     return (
-        Conversation.objects.select_for_update(of=("self",))
+        Conversation.objects.select_for_update(of=("self",), no_key=True)
         .select_related("prospect", "property")
         .get(pk=conversation_id)
     )
@@ -580,7 +583,7 @@ def message_send(
     """Stores a message once per client_message_id: (message, created)."""
     text = _validate_text(text)
     with transaction.atomic():
-        locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        locked = Conversation.objects.select_for_update(no_key=True).get(pk=conversation.pk)
         if client_message_id:
             existing = Message.objects.filter(conversation=locked, client_message_id=client_message_id).first()
             if existing is not None:
@@ -680,7 +683,7 @@ def prospect_message_handle(*, conversation: Conversation, text: str, client_mes
 # compiled once per process, as it runs on every chat message.
 _TURN_LOCK = CompiledSelect(
     lambda pk, client_message_id: (
-        Conversation.objects.select_for_update(of=("self",))
+        Conversation.objects.select_for_update(of=("self",), no_key=True)
         .select_related("prospect")
         .annotate(
             stored_id=Subquery(
@@ -770,7 +773,7 @@ def bot_respond(*, conversation_id, message: Message) -> Message | None:
     reply = engine.reply(_context(conversation, message.text, with_history=True))
     with transaction.atomic():
         locked = (
-            Conversation.objects.select_for_update(of=("self",))
+            Conversation.objects.select_for_update(of=("self",), no_key=True)
             .select_related("prospect", "property")
             .get(pk=conversation_id)
         )
