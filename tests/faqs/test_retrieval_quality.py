@@ -99,7 +99,8 @@ def test_held_out_questions(seeded):
     """Measured on the third set, the one held out now (the conservative answer rule was chosen on
     the other three): top-1 0.931, top-3 0.958, 18 of 72 answered right, none wrongly, and no false
     answer of 20 (before: 55 right, one wrong, 8 false, seven of them details near an FAQ's topic
-    that it does not cover, one off-topic)."""
+    that it does not cover, one off-topic). Of the rest, 37 get the right FAQ as a labelled
+    suggestion beside the escalation and one a wrong one; 8 of the 20 get a suggestion."""
     property_, data, ids = seeded
     figures = evaluate(property=property_, data=data, ids=ids, split="heldout2")
     assert figures.top1_rate >= 0.9, figures.summary()
@@ -107,6 +108,8 @@ def test_held_out_questions(seeded):
     assert figures.answered_wrong == 0, figures.failures
     assert figures.false_answers == 0, figures.failures
     assert figures.answered_right >= 17, figures.summary()
+    assert figures.suggested_right >= 35, figures.summary()
+    assert figures.suggested_wrong <= 1, figures.summary()
 
 
 def test_every_faq_asked_in_its_own_words_is_answered_by_it(seeded):
