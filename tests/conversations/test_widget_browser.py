@@ -9,6 +9,7 @@ import pytest
 
 from analytics.models import AnalyticsEvent
 from conversations.models import Conversation, Message, Prospect
+from tests.live_server import free_port, serve_asgi
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(
@@ -16,14 +17,22 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_the_demo_page_chats_and_a_reload_resumes(asgi_server, tenants, settings):
+@pytest.fixture
+def widget_server(transactional_db):
+    """The page's many HTTP requests each run in a thread of their own: their connections close with
+    the request, or they would outlive the test (see tests.live_server)."""
+    with serve_asgi(free_port(8300), persistent_connections=False) as address:
+        yield address
+
+
+def test_the_demo_page_chats_and_a_reload_resumes(widget_server, tenants, settings):
     from playwright.sync_api import expect, sync_playwright
 
     settings.WIDGET_DEMO_PAGE = True
     property_ = tenants.a1
     property_.chatbot_welcome_message = "Welcome to A One!"
     property_.save()
-    url = f"http://{asgi_server}/widget/demo/?widget_key={property_.widget_key}"
+    url = f"http://{widget_server}/widget/demo/?widget_key={property_.widget_key}"
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
