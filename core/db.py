@@ -24,7 +24,7 @@ class _Plan:
     sql: str
     params: list
     slots: dict[str, list[int]]  # parameter name -> positions in params
-    compiler: object
+    model: type[Model]
     init_list: list[str]
     fields_range: tuple[int, int]
     converters: dict
@@ -73,7 +73,7 @@ class CompiledSelect:
             sql=sql,
             params=list(params),
             slots=slots,
-            compiler=compiler,
+            model=klass_info["model"],
             init_list=[column[0].target.attname for column in select[start:end]],
             fields_range=(start, end),
             converters=compiler.get_converters([column[0] for column in select[0 : compiler.col_count]]),
@@ -96,10 +96,14 @@ class CompiledSelect:
             row = cursor.fetchone()
         if row is None:
             return None
-        if plan.converters:
-            row = next(iter(plan.compiler.apply_converters([row], plan.converters)))
+        # As SQLCompiler.apply_converters, with this thread's connection rather than the compiler's
+        # (the plan outlives the thread that compiled it).
+        row = list(row)
+        for position, (converters, expression) in plan.converters.items():
+            for converter in converters:
+                row[position] = converter(row[position], expression, connection)
         start, end = plan.fields_range
-        instance = plan.compiler.klass_info["model"].from_db(using, plan.init_list, row[start:end])
+        instance = plan.model.from_db(using, plan.init_list, row[start:end])
         for populator in plan.related_populators:
             populator.populate(row, instance)
         for name, position in plan.annotation_col_map.items():
